@@ -1,0 +1,1 @@
+/* pl-call.c — being written */

@@ -1,0 +1,49 @@
+/* pl-error.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Error codes of the signaling protocol (signaling-protocol.md, "error"). */
+typedef enum {
+  PL_PROTOCOL_ERROR_BAD_REQUEST,
+  PL_PROTOCOL_ERROR_NOT_REGISTERED,
+  PL_PROTOCOL_ERROR_UNAUTHORIZED,
+  PL_PROTOCOL_ERROR_NUMBER_TAKEN,
+  PL_PROTOCOL_ERROR_UNKNOWN_CALL,
+  PL_PROTOCOL_ERROR_BUSY,
+  PL_PROTOCOL_ERROR_TOO_LARGE,
+  PL_PROTOCOL_ERROR_RATE_LIMITED,
+} PlProtocolError;
+
+typedef enum {
+  PL_SIGNALING_ERROR_CONNECT,
+  PL_SIGNALING_ERROR_REFUSED,
+  PL_SIGNALING_ERROR_CLOSED,
+} PlSignalingError;
+
+typedef enum {
+  PL_CALL_ERROR_PIPELINE,
+  PL_CALL_ERROR_NEGOTIATION,
+  PL_CALL_ERROR_INVALID_STATE,
+} PlCallError;
+
+#define PL_PROTOCOL_ERROR (pl_protocol_error_quark ())
+#define PL_SIGNALING_ERROR (pl_signaling_error_quark ())
+#define PL_CALL_ERROR (pl_call_error_quark ())
+
+GQuark pl_protocol_error_quark (void);
+GQuark pl_signaling_error_quark (void);
+GQuark pl_call_error_quark (void);
+
+/* The wire name of a protocol error code ("bad-request", …), and back. */
+const char *pl_protocol_error_to_string (PlProtocolError code);
+gboolean    pl_protocol_error_from_string (const char      *name,
+                                           PlProtocolError *out_code);
+
+G_END_DECLS

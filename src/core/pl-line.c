@@ -1,0 +1,1 @@
+/* pl-line.c — being written */

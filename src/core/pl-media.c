@@ -1,0 +1,1 @@
+/* pl-media.c — being written */

@@ -1,0 +1,1 @@
+/* pl-peer.c — being written */

@@ -1,0 +1,1 @@
+/* pl-protocol.c — being written */

@@ -1,0 +1,97 @@
+/* pl-protocol.h — the signaling protocol v1 (../shared/spec/signaling-protocol.md)
+ *
+ * Pure code: JSON text <-> PlMessage, and the validation of numbers and call ids.
+ * No I/O. Used by the server and by the phones.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "pl-error.h"
+
+G_BEGIN_DECLS
+
+#define PL_PROTOCOL_MAX_FRAME 65536
+
+typedef enum {
+  PL_MESSAGE_UNKNOWN = 0,
+  PL_MESSAGE_REGISTER,
+  PL_MESSAGE_REGISTERED,
+  PL_MESSAGE_CALL,
+  PL_MESSAGE_RINGING,
+  PL_MESSAGE_ACCEPT,
+  PL_MESSAGE_ICE,
+  PL_MESSAGE_HANGUP,
+  PL_MESSAGE_PEERS,
+  PL_MESSAGE_ERROR,
+} PlMessageType;
+
+/* Who reads the message: the server reads what phones send, a phone reads
+ * what the server sends. The two differ in required fields (`to` vs `from`
+ * on `call`, `numbers` on `peers`, …). */
+typedef enum {
+  PL_PROTOCOL_TO_SERVER,
+  PL_PROTOCOL_TO_PHONE,
+} PlProtocolDirection;
+
+typedef struct {
+  PlMessageType type;
+  char *type_name;       /* the "type" string as received, or NULL */
+  char *call_id;         /* call, ringing, accept, ice, hangup; optional on error */
+  char *number;          /* register, registered */
+  char *token;           /* register, optional */
+  char *to;              /* call, phone → server */
+  char *from;            /* call, server → phone */
+  char *sdp;             /* call, accept */
+  char *candidate;       /* ice; "" means end of candidates */
+  int   sdp_mline_index; /* ice; -1 when absent */
+  char *reason;          /* hangup */
+  GStrv numbers;         /* peers answer */
+  char *code;            /* error */
+  char *message;         /* error */
+  char *ref;             /* error, optional */
+} PlMessage;
+
+PlMessage  *pl_message_new          (PlMessageType type);
+void        pl_message_free         (PlMessage *msg);
+
+/* Phase 1: a JSON object. Returns NULL (PL_PROTOCOL_ERROR_BAD_REQUEST) only
+ * when @text is not JSON or not an object. Otherwise returns a message with
+ * @type (PL_MESSAGE_UNKNOWN when "type" is missing, not a string, or not a
+ * type of the protocol), @type_name (the string "type", if any) and
+ * @call_id (the raw string "call_id", if any, not yet validated). */
+PlMessage  *pl_message_parse        (const char *text,
+                                     gssize      length,
+                                     GError    **error);
+
+/* Phase 2: checks every field that @type requires in @direction and fills
+ * the message. FALSE with PL_PROTOCOL_ERROR_BAD_REQUEST and a human readable
+ * message naming the field otherwise. Unknown fields are ignored. */
+gboolean    pl_message_validate     (PlMessage          *msg,
+                                     PlProtocolDirection direction,
+                                     GError            **error);
+
+/* JSON text of @msg, with the fields its type carries. */
+char       *pl_message_to_json      (const PlMessage *msg);
+
+const char *pl_message_type_to_string (PlMessageType type);
+PlMessageType pl_message_type_from_string (const char *name);
+
+/* Convenience constructors; each returns a newly allocated JSON string. */
+char       *pl_protocol_build_error  (PlProtocolError code,
+                                      const char     *message,
+                                      const char     *ref,
+                                      const char     *call_id);
+char       *pl_protocol_build_hangup (const char *call_id,
+                                      const char *reason);
+
+gboolean    pl_number_is_valid      (const char *number);
+gboolean    pl_call_id_is_valid     (const char *call_id);
+char       *pl_call_id_new          (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlMessage, pl_message_free)
+
+G_END_DECLS

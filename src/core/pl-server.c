@@ -1,0 +1,1 @@
+/* pl-server.c — being written */

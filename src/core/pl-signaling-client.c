@@ -1,0 +1,1 @@
+/* pl-signaling-client.c — being written */

@@ -1,0 +1,1 @@
+/* pl-teardown.c — being written */
