@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+# Sourced by scripts/test and scripts/demo: what Partyline needs on Debian 12,
+# and the two set-up steps both scripts share. Run from the project's root.
+
+# Everything to build, test and demo Partyline on a minimal Debian 12 root.
+PL_DEPS=(
+  build-essential meson ninja-build pkg-config gettext
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libgstreamer-plugins-bad1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-nice gstreamer1.0-tools
+  libsoup-3.0-dev libjson-glib-dev libnice-dev
+  iproute2 util-linux procps python3
+)
+
+# Install the packages of PL_DEPS that are missing. A machine that has them
+# all does not touch the network.
+pl_install_deps () {
+  local missing=() p
+  for p in "${PL_DEPS[@]}"; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+    return 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Configure build/ (warnings are errors) or reconfigure it, then build.
+pl_build () {
+  if [ -f build/meson-private/coredata.dat ]; then
+    meson setup --reconfigure build -Dwerror=true
+  else
+    meson setup build -Dwerror=true
+  fi
+  ninja -C build
+}
