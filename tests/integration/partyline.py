@@ -104,9 +104,16 @@ class Match:
         return True
 
     def __repr__(self):
-        what = getattr(self.what, '__name__', None) if callable(self.what) else repr(self.what)
-        fields = ', '.join(f'{k}={v!r}' for k, v in self.fields.items())
+        what = _show(self.what)
+        fields = ', '.join(f'{k}={_show(v)}' for k, v in self.fields.items())
         return f'event {what}' + (f' with {fields}' if fields else '')
+
+
+def _show(value):
+    """A matcher as it reads in a failure message: functions by name."""
+    if callable(value) and hasattr(value, '__name__'):
+        return f'<{value.__name__}>'
+    return repr(value)
 
 
 def _tail(path, lines=25):
