@@ -109,6 +109,11 @@ class Match:
         return f'event {what}' + (f' with {fields}' if fields else '')
 
 
+def _not_json(constant):
+    """json.loads accepts NaN and ±Infinity; JSON (and other readers) do not."""
+    raise ValueError(f'{constant} is not JSON')
+
+
 def _show(value):
     """A matcher as it reads in a failure message: functions by name."""
     if callable(value) and hasattr(value, '__name__'):
@@ -213,7 +218,7 @@ class Phone(Process):
             argv.append('--auto-answer')
         argv += list(args)
         super().__init__(test, number, argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         text=True, bufsize=1)
+                         text=True, errors='replace', bufsize=1)
         self.number = number
         self.events = []          # every event taken from the queue, in order
         self.eof = False
@@ -228,7 +233,7 @@ class Phone(Process):
             if not line:
                 continue
             try:
-                ev = json.loads(line)
+                ev = json.loads(line, parse_constant=_not_json)
                 if not isinstance(ev, dict) or 'event' not in ev:
                     raise ValueError('no "event" field')
             except ValueError as e:
