@@ -1,4 +1,229 @@
-/* being written */
+/* main.c — partyline-cli: option parsing
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "partyline-cli"
+
 #include "config.h"
-#include <glib.h>
-int main (void) { return 0; }
+
+#include "pl-cli.h"
+#include "pl-protocol.h"
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+#include <glib/gi18n.h>
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+static int auto_answer_ms = -1;
+
+static gboolean
+parse_auto_answer (const char *option_name,
+                   const char *value,
+                   gpointer    data,
+                   GError    **error)
+{
+  guint64 ms = 0;
+
+  if (value != NULL &&
+      (!g_ascii_string_to_unsigned (value, 10, 0, 3600 * 1000, &ms, NULL))) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--auto-answer takes milliseconds (0 to 3600000), not '%s'", value);
+    return FALSE;
+  }
+  auto_answer_ms = ms;
+
+  return TRUE;
+}
+
+static gboolean
+check_ws_url (const char *url,
+              GError    **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  if (uri == NULL ||
+      (g_strcmp0 (g_uri_get_scheme (uri), "ws") != 0 &&
+       g_strcmp0 (g_uri_get_scheme (uri), "wss") != 0) ||
+      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0') {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "invalid server URL '%s' (expected ws://HOST:PORT/PATH or wss://…)", url);
+    return FALSE;
+  }
+
+  return TRUE;
+}
+
+static gboolean
+check_ice_uris (GStrv        uris,
+                const char  *option,
+                const char **schemes,
+                GError     **error)
+{
+  for (guint i = 0; uris && uris[i]; i++) {
+    g_autoptr(GUri) uri = g_uri_parse (uris[i], G_URI_FLAGS_NONE, NULL);
+    gboolean known = FALSE;
+
+    for (guint s = 0; uri && schemes[s]; s++)
+      known |= g_strcmp0 (g_uri_get_scheme (uri), schemes[s]) == 0;
+
+    if (!known || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0') {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "invalid %s URI '%s'", option, uris[i]);
+      return FALSE;
+    }
+  }
+
+  return TRUE;
+}
+
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  /* About 14–32 descriptors per call: the default 1024 runs out near 31 calls. */
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+      g_debug ("could not raise the open-file limit");
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *server = NULL;
+  g_autofree char *number = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *source = NULL;
+  g_autofree char *sink = NULL;
+  g_autofree char *dial = NULL;
+  g_auto(GStrv) stun = NULL;
+  g_auto(GStrv) turn = NULL;
+  g_auto(GStrv) ice_addresses = NULL;
+  gboolean analyze = FALSE;
+  gboolean json = FALSE;
+  gboolean version = FALSE;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlMediaConfig) media = NULL;
+  g_auto(GStrv) dial_numbers = NULL;
+  PlCliOptions options = { 0 };
+  const GOptionEntry entries[] = {
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server,
+      "Signaling server (default ws://127.0.0.1:8443/ws)", "URL" },
+    { "number", 0, 0, G_OPTION_ARG_STRING, &number, "The number this phone registers", "N" },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &token, "Registration token", "T" },
+    { "auto-answer", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_auto_answer,
+      "Answer every incoming call after MS milliseconds (0 when omitted)", "MS" },
+    { "source", 0, 0, G_OPTION_ARG_STRING, &source,
+      "What each call sends: tone:FREQ, silence, file:PATH or auto", "SPEC" },
+    { "sink", 0, 0, G_OPTION_ARG_STRING, &sink,
+      "What happens to what each call receives: auto, fake or record:DIR", "SPEC" },
+    { "analyze", 0, 0, G_OPTION_ARG_NONE, &analyze,
+      "Emit the dominant frequency and level of what each call hears every second", NULL },
+    { "stun", 0, 0, G_OPTION_ARG_STRING_ARRAY, &stun, "STUN server (repeatable)", "URI" },
+    { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &turn, "TURN server (repeatable)", "URI" },
+    { "ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ice_addresses,
+      "Gather host candidates on this local address only (repeatable)", "IP" },
+    { "dial", 0, 0, G_OPTION_ARG_STRING, &dial, "Dial these numbers once registered", "N[,N…]" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per line on stdout", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL }
+  };
+  static const char *stun_schemes[] = { "stun", NULL };
+  static const char *turn_schemes[] = { "turn", "turns", NULL };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, "partyline-cli — the headless Partyline phone.\n\n"
+                                "Commands on standard input: dial N [N…], answer N, reject N,\n"
+                                "hangup N [N…], hangup-all, mute N|all, unmute N|all, list,\n"
+                                "stats N, dump N, quit.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, gst_init_get_option_group ());
+
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    fprintf (stderr, "partyline-cli: %s\n", error->message);
+    return PL_CLI_EXIT_USAGE;
+  }
+
+  if (version) {
+    printf ("partyline-cli %s\n", PACKAGE_VERSION);
+    return PL_CLI_EXIT_OK;
+  }
+
+  if (argc > 1) {
+    fprintf (stderr, "partyline-cli: unexpected argument '%s'\n", argv[1]);
+    return PL_CLI_EXIT_USAGE;
+  }
+  if (number == NULL) {
+    fprintf (stderr, "partyline-cli: --number is required\n");
+    return PL_CLI_EXIT_USAGE;
+  }
+  if (!pl_number_is_valid (number)) {
+    fprintf (stderr, "partyline-cli: invalid number '%s' (1–32 of 0-9 A-Z a-z _ . + -)\n", number);
+    return PL_CLI_EXIT_USAGE;
+  }
+  if (server == NULL)
+    server = g_strdup ("ws://127.0.0.1:8443/ws");
+
+  media = pl_media_config_new ();
+  if (!check_ws_url (server, &error) ||
+      !check_ice_uris (stun, "--stun", stun_schemes, &error) ||
+      !check_ice_uris (turn, "--turn", turn_schemes, &error) ||
+      !pl_media_config_set_source (media, source ? source : "auto", &error) ||
+      !pl_media_config_set_sink (media, sink ? sink : "auto", &error)) {
+    fprintf (stderr, "partyline-cli: %s\n", error->message);
+    return PL_CLI_EXIT_USAGE;
+  }
+
+  for (guint i = 0; ice_addresses && ice_addresses[i]; i++) {
+    g_autoptr(GInetAddress) address = g_inet_address_new_from_string (ice_addresses[i]);
+
+    if (address == NULL) {
+      fprintf (stderr, "partyline-cli: --ice-address '%s' is not an IP address\n",
+               ice_addresses[i]);
+      return PL_CLI_EXIT_USAGE;
+    }
+  }
+
+  if (dial != NULL) {
+    dial_numbers = g_strsplit (dial, ",", -1);
+    for (guint i = 0; dial_numbers[i]; i++) {
+      g_strstrip (dial_numbers[i]);
+      if (!pl_number_is_valid (dial_numbers[i]) || g_str_equal (dial_numbers[i], number)) {
+        fprintf (stderr, "partyline-cli: --dial: invalid number '%s'\n", dial_numbers[i]);
+        return PL_CLI_EXIT_USAGE;
+      }
+    }
+  }
+
+  media->analyze = analyze;
+  media->ice_addresses = g_steal_pointer (&ice_addresses);
+  media->stun_servers = g_steal_pointer (&stun);
+  media->turn_servers = g_steal_pointer (&turn);
+
+  raise_fd_limit ();
+  gst_init (NULL, NULL);
+
+  options.server_url = server;
+  options.number = number;
+  options.token = token;
+  options.auto_answer_ms = auto_answer_ms;
+  options.dial = dial_numbers;
+  options.json = json;
+  options.media = media;
+
+  return pl_cli_run (&options);
+}

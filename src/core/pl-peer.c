@@ -1,1 +1,1300 @@
-/* pl-peer.c — being written */
+/* pl-peer.c
+ *
+ * One call's media: a GstPipeline of its own holding
+ *
+ *   source-*.pipeline ! audio-send.pipeline ! webrtcbin
+ *   webrtcbin ! audio-receive.pipeline ! sink-*.pipeline
+ *
+ * built when the call is made (or arrives), and never reused.
+ *
+ * Threads. webrtcbin calls us on its "pc" thread (promises, on-ice-candidate,
+ * state notifies) and on streaming threads (pad-added, probes). None of those
+ * callbacks touch the PlPeer: each copies what it needs into a PeerEvent and
+ * posts it to the main context with an idle source. There the event is
+ * applied only if the peer still exists, its call is not cancelled, and the
+ * call_id matches (see "Cancellation pattern" in the style guide). A hung-up
+ * call's pending work is dropped, never run.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pl-peer"
+
+#include "config.h"
+
+#include "pl-peer.h"
+#include "pl-error.h"
+#include "pl-teardown.h"
+
+#include <gst/sdp/sdp.h>
+#include <errno.h>
+#include <string.h>
+
+/* How long a drain of webrtcbin's operation queue may take before NULL. */
+#define DRAIN_TIMEOUT_MS 2000
+/* How long a pipeline whose ICE gathering had not completed is kept alive
+ * after NULL (webrtcbin-1.22.md, bug 2 and teardown step 6). */
+#define GATHERING_GRACE_MS 1000
+
+/* State shared with webrtcbin's threads. It outlives the handlers connected
+ * with it (they hold a ref), and holds only a weak ref on the PlPeer. */
+typedef struct {
+  gatomicrefcount ref_count;
+  GWeakRef        peer_wr;
+  GCancellable   *cancellable;
+  char           *call_id;
+  GMainContext   *context;
+  GstElement     *receive_bin;      /* added to the pipeline on pad-added */
+  int             receive_linked;   /* atomic */
+  int             first_audio_seen; /* atomic */
+  int             gathering_done;   /* atomic */
+} Shared;
+
+typedef enum {
+  EVENT_OFFER,
+  EVENT_ANSWER,
+  EVENT_REMOTE_SET,
+  EVENT_ICE_CANDIDATE,
+  EVENT_GATHERING_DONE,
+  EVENT_CONNECTION_STATE,
+  EVENT_FIRST_AUDIO,
+  EVENT_STATS,
+  EVENT_FAILED,
+} EventKind;
+
+typedef struct {
+  Shared       *shared;
+  EventKind     kind;
+  gint64        when;       /* g_get_monotonic_time () where it happened */
+  char         *text;       /* SDP, candidate, or error message */
+  guint         number;     /* mline index, connection state */
+  GstStructure *structure;  /* stats */
+} PeerEvent;
+
+struct _PlPeer
+{
+  GObject        parent_instance;
+
+  char          *call_id;
+  char          *name;
+  GCancellable  *cancellable;
+  PlMediaConfig *config;
+  int            payload_type;
+
+  Shared        *shared;
+  GstElement    *pipeline;
+  GstElement    *webrtc;
+  GstElement    *mute;
+  GstElement    *spectrum;
+  guint          bus_watch_id;
+  double         last_level_db;
+
+  gboolean       started;
+  GTask         *close_task;   /* while closing */
+  guint          drain_timeout_id;
+  gboolean       closed;
+};
+
+G_DEFINE_FINAL_TYPE (PlPeer, pl_peer, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_LOCAL_DESCRIPTION,
+  SIGNAL_REMOTE_DESCRIPTION_SET,
+  SIGNAL_ICE_CANDIDATE,
+  SIGNAL_CONNECTION_STATE,
+  SIGNAL_FIRST_AUDIO,
+  SIGNAL_LEVEL,
+  SIGNAL_MEDIA,
+  SIGNAL_STATS,
+  SIGNAL_FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+static int live_webrtcbins;
+
+static Shared *
+shared_ref (Shared *shared)
+{
+  g_atomic_ref_count_inc (&shared->ref_count);
+  return shared;
+}
+
+static void
+shared_unref (gpointer data)
+{
+  Shared *shared = data;
+
+  if (!g_atomic_ref_count_dec (&shared->ref_count))
+    return;
+
+  g_weak_ref_clear (&shared->peer_wr);
+  g_clear_object (&shared->cancellable);
+  g_clear_pointer (&shared->context, g_main_context_unref);
+  gst_clear_object (&shared->receive_bin);
+  g_free (shared->call_id);
+  g_free (shared);
+}
+
+static void
+shared_unref_closure (gpointer  data,
+                      GClosure *closure)
+{
+  shared_unref (data);
+}
+
+static void
+peer_event_free (gpointer data)
+{
+  PeerEvent *event = data;
+
+  g_clear_pointer (&event->shared, shared_unref);
+  g_clear_pointer (&event->structure, gst_structure_free);
+  g_free (event->text);
+  g_free (event);
+}
+
+static void dispatch_event (PlPeer    *self,
+                            PeerEvent *event);
+
+/* Runs on the main context. */
+static gboolean
+on_event_idle (gpointer data)
+{
+  PeerEvent *event = data;
+  g_autoptr(PlPeer) self = g_weak_ref_get (&event->shared->peer_wr);
+
+  if (self == NULL) {
+    g_debug ("dropping event %d: the call is gone", event->kind);
+    return G_SOURCE_REMOVE;
+  }
+  if (g_cancellable_is_cancelled (event->shared->cancellable)) {
+    g_debug ("dropping event %d of cancelled call %s", event->kind, event->shared->call_id);
+    return G_SOURCE_REMOVE;
+  }
+  if (g_strcmp0 (self->call_id, event->shared->call_id) != 0) {
+    g_debug ("dropping event %d of call %s: now %s", event->kind,
+             event->shared->call_id, self->call_id);
+    return G_SOURCE_REMOVE;
+  }
+
+  dispatch_event (self, event);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Any thread. Takes ownership of @event. */
+static void
+post_event (PeerEvent *event)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, on_event_idle, event, peer_event_free);
+  g_source_set_static_name (source, "[partyline] peer event");
+  g_source_attach (source, event->shared->context);
+}
+
+static PeerEvent *
+peer_event_new (Shared   *shared,
+                EventKind kind)
+{
+  PeerEvent *event = g_new0 (PeerEvent, 1);
+
+  event->shared = shared_ref (shared);
+  event->kind = kind;
+  event->when = g_get_monotonic_time ();
+
+  return event;
+}
+
+static void
+post_failure (Shared     *shared,
+              const char *message)
+{
+  PeerEvent *event = peer_event_new (shared, EVENT_FAILED);
+
+  event->text = g_strdup (message);
+  post_event (event);
+}
+
+/* Reads a promise reply that holds @field (a GstWebRTCSessionDescription),
+ * or an "error". Never asserts: after NULL webrtcbin replies with an error,
+ * and an interrupted promise has no reply at all. */
+static GstWebRTCSessionDescription *
+take_description_reply (GstPromise *promise,
+                        const char *field,
+                        char      **out_error)
+{
+  GstWebRTCSessionDescription *description = NULL;
+  const GstStructure *reply;
+  g_autoptr(GError) error = NULL;
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
+    *out_error = g_strdup ("webrtcbin did not reply");
+    return NULL;
+  }
+
+  /* set-*-description reply with no structure at all on success. */
+  reply = gst_promise_get_reply (promise);
+  if (reply == NULL) {
+    if (field != NULL)
+      *out_error = g_strdup ("webrtcbin replied with nothing");
+    return NULL;
+  }
+  if (gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL)) {
+    *out_error = g_strdup (error->message);
+    return NULL;
+  }
+  if (field == NULL)
+    return NULL;
+  if (!gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &description, NULL)) {
+    *out_error = g_strdup_printf ("webrtcbin's reply has no %s", field);
+    return NULL;
+  }
+
+  return description;
+}
+
+/* webrtcbin's pc thread */
+static void
+on_description_created (GstPromise *promise,
+                        gpointer    user_data)
+{
+  PeerEvent *event = user_data;
+  const char *field = event->kind == EVENT_OFFER ? "offer" : "answer";
+  g_autofree char *error = NULL;
+  GstWebRTCSessionDescription *description;
+
+  description = take_description_reply (promise, field, &error);
+  gst_promise_unref (promise);
+
+  if (description == NULL) {
+    event->kind = EVENT_FAILED;
+    event->text = g_strdup_printf ("could not create the %s: %s", field, error);
+  } else {
+    event->text = gst_sdp_message_as_text (description->sdp);
+    gst_webrtc_session_description_free (description);
+  }
+  event->when = g_get_monotonic_time ();
+  post_event (event);
+}
+
+/* webrtcbin's pc thread */
+static void
+on_remote_description_set (GstPromise *promise,
+                           gpointer    user_data)
+{
+  PeerEvent *event = user_data;
+  g_autofree char *error = NULL;
+
+  take_description_reply (promise, NULL, &error);
+  gst_promise_unref (promise);
+
+  if (error != NULL) {
+    event->kind = EVENT_FAILED;
+    event->text = g_strdup_printf ("the remote description was refused: %s", error);
+  }
+  event->when = g_get_monotonic_time ();
+  post_event (event);
+}
+
+/* webrtcbin's pc thread */
+static void
+on_stats_reply (GstPromise *promise,
+                gpointer    user_data)
+{
+  PeerEvent *event = user_data;
+  const GstStructure *reply = NULL;
+
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    reply = gst_promise_get_reply (promise);
+  if (reply != NULL && !gst_structure_has_field (reply, "error"))
+    event->structure = gst_structure_copy (reply);
+  gst_promise_unref (promise);
+
+  post_event (event);
+}
+
+/* webrtcbin's pc thread */
+static void
+on_webrtc_ice_candidate (GstElement *webrtc,
+                         guint       mline_index,
+                         const char *candidate,
+                         gpointer    user_data)
+{
+  PeerEvent *event = peer_event_new (user_data, EVENT_ICE_CANDIDATE);
+
+  event->number = mline_index;
+  event->text = g_strdup (candidate);
+  post_event (event);
+}
+
+/* webrtcbin's pc thread */
+static void
+on_webrtc_notify_ice_gathering_state (GstElement *webrtc,
+                                      GParamSpec *pspec,
+                                      gpointer    user_data)
+{
+  Shared *shared = user_data;
+  GstWebRTCICEGatheringState state;
+
+  g_object_get (webrtc, "ice-gathering-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE &&
+      g_atomic_int_compare_and_exchange (&shared->gathering_done, 0, 1))
+    post_event (peer_event_new (shared, EVENT_GATHERING_DONE));
+}
+
+/* webrtcbin's pc thread */
+static void
+on_webrtc_notify_connection_state (GstElement *webrtc,
+                                   GParamSpec *pspec,
+                                   gpointer    user_data)
+{
+  PeerEvent *event = peer_event_new (user_data, EVENT_CONNECTION_STATE);
+  GstWebRTCPeerConnectionState state;
+
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  event->number = state;
+  post_event (event);
+}
+
+/* A streaming thread: the first decoded buffer of the remote side. */
+static GstPadProbeReturn
+on_decoder_first_buffer (GstPad          *pad,
+                         GstPadProbeInfo *info,
+                         gpointer         user_data)
+{
+  Shared *shared = user_data;
+
+  if (g_atomic_int_compare_and_exchange (&shared->first_audio_seen, 0, 1))
+    post_event (peer_event_new (shared, EVENT_FIRST_AUDIO));
+
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* A streaming thread. Linking here is thread-safe; we change no pipeline
+ * state but the new branch's own (the receive bin joins its parent). */
+static void
+on_webrtc_pad_added (GstElement *webrtc,
+                     GstPad     *pad,
+                     gpointer    user_data)
+{
+  Shared *shared = user_data;
+  GstElement *pipeline = GST_ELEMENT (gst_element_get_parent (webrtc));
+  g_autoptr(GstPad) sink_pad = NULL;
+  GstElement *branch;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC || pipeline == NULL) {
+    gst_clear_object (&pipeline);
+    return;
+  }
+
+  if (g_atomic_int_compare_and_exchange (&shared->receive_linked, 0, 1)) {
+    branch = gst_object_ref (shared->receive_bin);
+  } else {
+    /* One audio stream is all a Partyline call plays. */
+    branch = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (branch, "async", FALSE, "sync", FALSE, NULL);
+    gst_object_ref_sink (branch);
+  }
+
+  gst_bin_add (GST_BIN (pipeline), branch);
+  sink_pad = gst_element_get_static_pad (branch, "sink");
+  if (gst_pad_link (pad, sink_pad) != GST_PAD_LINK_OK)
+    post_failure (shared, "could not link the received audio");
+  gst_element_sync_state_with_parent (branch);
+
+  gst_object_unref (branch);
+  gst_object_unref (pipeline);
+}
+
+static void
+parse_stats (const GstStructure *stats,
+             PlPeerStats        *out)
+{
+  int n = gst_structure_n_fields (stats);
+
+  out->rtt_ms = -1;
+  out->packets_received = -1;
+  out->packets_lost = -1;
+  out->jitter_ms = -1;
+
+  for (int i = 0; i < n; i++) {
+    const char *name = gst_structure_nth_field_name (stats, i);
+    const GValue *value = gst_structure_get_value (stats, name);
+    const GstStructure *s;
+    GstWebRTCStatsType type;
+
+    if (!GST_VALUE_HOLDS_STRUCTURE (value))
+      continue;
+    s = gst_value_get_structure (value);
+    if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
+      continue;
+
+    if (type == GST_WEBRTC_STATS_INBOUND_RTP) {
+      guint64 received;
+      gint64 lost;
+      double jitter;
+
+      if (gst_structure_get_uint64 (s, "packets-received", &received))
+        out->packets_received = received;
+      if (gst_structure_get_int64 (s, "packets-lost", &lost))
+        out->packets_lost = MAX (lost, 0);
+      if (gst_structure_get_double (s, "jitter", &jitter))
+        out->jitter_ms = jitter * 1000.0;
+    } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
+      double rtt;
+
+      if (gst_structure_get_double (s, "round-trip-time", &rtt))
+        out->rtt_ms = rtt * 1000.0;
+    }
+  }
+}
+
+static void
+dispatch_event (PlPeer    *self,
+                PeerEvent *event)
+{
+  switch (event->kind) {
+  case EVENT_OFFER:
+  case EVENT_ANSWER:
+    {
+      const char *type = event->kind == EVENT_OFFER ? "offer" : "answer";
+      GstWebRTCSDPType sdp_type = event->kind == EVENT_OFFER
+                                  ? GST_WEBRTC_SDP_TYPE_OFFER : GST_WEBRTC_SDP_TYPE_ANSWER;
+      GstSDPMessage *sdp = NULL;
+      GstWebRTCSessionDescription *description;
+      GstPromise *promise;
+
+      /* Tell signaling first: the candidates gathered once the local
+       * description is set must never overtake the SDP they belong to. */
+      g_signal_emit (self, signals[SIGNAL_LOCAL_DESCRIPTION], 0, type, event->text, event->when);
+
+      if (g_cancellable_is_cancelled (self->cancellable) ||
+          gst_sdp_message_new_from_text (event->text, &sdp) != GST_SDP_OK)
+        return;
+      description = gst_webrtc_session_description_new (sdp_type, sdp);
+      promise = gst_promise_new ();
+      g_signal_emit_by_name (self->webrtc, "set-local-description", description, promise);
+      gst_promise_unref (promise);
+      gst_webrtc_session_description_free (description);
+    }
+    break;
+
+  case EVENT_REMOTE_SET:
+    g_signal_emit (self, signals[SIGNAL_REMOTE_DESCRIPTION_SET], 0, event->when);
+    break;
+
+  case EVENT_ICE_CANDIDATE:
+    g_signal_emit (self, signals[SIGNAL_ICE_CANDIDATE], 0, event->number, event->text);
+    break;
+
+  case EVENT_GATHERING_DONE:
+    /* End of candidates, as the protocol writes it. */
+    g_signal_emit (self, signals[SIGNAL_ICE_CANDIDATE], 0, 0, "");
+    break;
+
+  case EVENT_CONNECTION_STATE:
+    g_signal_emit (self, signals[SIGNAL_CONNECTION_STATE], 0, event->number, event->when);
+    break;
+
+  case EVENT_FIRST_AUDIO:
+    g_signal_emit (self, signals[SIGNAL_FIRST_AUDIO], 0, event->when);
+    break;
+
+  case EVENT_STATS:
+    {
+      PlPeerStats stats;
+
+      if (event->structure == NULL)
+        return;
+      parse_stats (event->structure, &stats);
+      g_signal_emit (self, signals[SIGNAL_STATS], 0, &stats);
+    }
+    break;
+
+  case EVENT_FAILED:
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0, event->text);
+    break;
+
+  default:
+    g_assert_not_reached ();
+  }
+}
+
+/* The main context: the pipeline's bus watch. */
+static gboolean
+on_bus_message (GstBus     *bus,
+                GstMessage *message,
+                gpointer    user_data)
+{
+  PlPeer *self = user_data;
+
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return G_SOURCE_CONTINUE;
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *debug = NULL;
+    g_autofree char *text = NULL;
+
+    gst_message_parse_error (message, &error, &debug);
+    g_debug ("%s: error from %s: %s (%s)", self->name, GST_OBJECT_NAME (message->src),
+             error->message, debug ? debug : "");
+    GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
+                                       self->name);
+    text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (message->src), error->message);
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0, text);
+  } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT) {
+    const GstStructure *s = gst_message_get_structure (message);
+
+    if (gst_structure_has_name (s, "level")) {
+      const GValue *rms = gst_structure_get_value (s, "rms");
+
+      /* A GValueArray, one value per channel; we receive mono. */
+      if (rms != NULL && G_VALUE_HOLDS_BOXED (rms)) {
+        G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+        GValueArray *array = g_value_get_boxed (rms);
+
+        if (array != NULL && array->n_values > 0 && G_VALUE_HOLDS_DOUBLE (&array->values[0])) {
+          self->last_level_db = g_value_get_double (&array->values[0]);
+          g_signal_emit (self, signals[SIGNAL_LEVEL], 0, self->last_level_db);
+        }
+        G_GNUC_END_IGNORE_DEPRECATIONS
+      }
+    } else if (gst_structure_has_name (s, "spectrum") && self->spectrum != NULL) {
+      guint bands = 0;
+      double hz, db;
+
+      g_object_get (self->spectrum, "bands", &bands, NULL);
+      if (pl_media_spectrum_peak (s, 48000, bands, &hz, &db))
+        g_signal_emit (self, signals[SIGNAL_MEDIA], 0, hz, self->last_level_db);
+    }
+  }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_webrtc_weak_notify (gpointer  data,
+                       GObject  *where_the_object_was)
+{
+  g_atomic_int_add (&live_webrtcbins, -1);
+}
+
+static GstElement *
+build_source (const PlMediaConfig *config,
+              const char          *name,
+              GError             **error)
+{
+  static const char * const fragments[] = {
+    [PL_SOURCE_AUTO] = "source-auto",
+    [PL_SOURCE_TONE] = "source-tone",
+    [PL_SOURCE_SILENCE] = "source-silence",
+    [PL_SOURCE_FILE] = "source-file",
+  };
+  g_autoptr(GstElement) bin = pl_media_build_bin (fragments[config->source], error);
+  g_autoptr(GstElement) source = NULL;
+
+  if (bin == NULL)
+    return NULL;
+
+  source = gst_bin_get_by_name (GST_BIN (bin), "source");
+  if (source != NULL && config->source == PL_SOURCE_TONE)
+    g_object_set (source, "freq", config->tone_hz, NULL);
+  else if (source != NULL && config->source == PL_SOURCE_FILE)
+    g_object_set (source, "location", config->file_path, NULL);
+
+  return g_steal_pointer (&bin);
+}
+
+static GstElement *
+build_receive (const PlMediaConfig *config,
+               const char          *call_id,
+               const char          *name,
+               GError             **error)
+{
+  static const char * const sinks[] = {
+    [PL_SINK_AUTO] = "sink-auto",
+    [PL_SINK_FAKE] = "sink-fake",
+    [PL_SINK_RECORD] = "sink-record",
+  };
+  const char *receive_desc, *sink_desc;
+  g_autofree char *description = NULL;
+  GstElement *bin;
+
+  receive_desc = pl_media_get_description ("audio-receive", error);
+  if (receive_desc == NULL)
+    return NULL;
+  sink_desc = pl_media_get_description (sinks[config->sink], error);
+  if (sink_desc == NULL)
+    return NULL;
+
+  description = g_strdup_printf ("%s ! %s", receive_desc, sink_desc);
+  bin = gst_parse_bin_from_description_full (description, TRUE, NULL,
+                                             GST_PARSE_FLAG_FATAL_ERRORS, error);
+  if (bin == NULL) {
+    g_prefix_error (error, "pipelines/audio-receive + %s: ", sinks[config->sink]);
+    return NULL;
+  }
+  gst_object_set_name (GST_OBJECT (bin), "receive");
+
+  if (config->sink == PL_SINK_RECORD) {
+    g_autoptr(GstElement) sink = gst_bin_get_by_name (GST_BIN (bin), "sink");
+    g_autofree char *file = g_strdup_printf ("%s-%s.ogg", name, call_id);
+    g_autofree char *path = g_build_filename (config->record_dir, file, NULL);
+
+    if (sink != NULL)
+      g_object_set (sink, "location", path, NULL);
+  }
+
+  return gst_object_ref_sink (bin);
+}
+
+static void
+configure_ice (PlPeer *self)
+{
+  g_autoptr(GstWebRTCICE) ice = NULL;
+  g_autoptr(GObject) agent = NULL;
+
+  g_object_get (self->webrtc, "ice-agent", &ice, NULL);
+  if (ice == NULL)
+    return;
+
+  /* TCP candidates and UPnP cost file descriptors and time on every call
+   * and bring nothing on the networks Partyline targets. */
+  g_object_set (ice, "ice-tcp", FALSE, NULL);
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent != NULL) {
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
+      g_object_set (agent, "upnp", FALSE, NULL);
+    g_object_set (agent, "stun-pacing-timer", self->config->stun_pacing_ms, NULL);
+  }
+
+  for (guint i = 0; self->config->ice_addresses && self->config->ice_addresses[i]; i++) {
+    gboolean added = FALSE;
+
+    g_signal_emit_by_name (ice, "add-local-ip-address", self->config->ice_addresses[i], &added);
+    if (!added)
+      g_warning ("could not restrict ICE to %s", self->config->ice_addresses[i]);
+  }
+}
+
+static gboolean
+build_pipeline (PlPeer  *self,
+                GError **error)
+{
+  g_autoptr(GstElement) source = NULL;
+  g_autoptr(GstElement) send = NULL;
+  g_autoptr(GstElement) payloader = NULL;
+  g_autoptr(GstElement) decoder = NULL;
+  g_autoptr(GstPad) decoder_src = NULL;
+  g_autoptr(GstPad) webrtc_sink = NULL;
+  g_autoptr(GstPad) send_src = NULL;
+  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
+  g_autoptr(GstCaps) caps = NULL;
+  g_autofree char *pipeline_name = NULL;
+
+  source = build_source (self->config, self->name, error);
+  if (source == NULL)
+    return FALSE;
+  send = pl_media_build_bin ("audio-send", error);
+  if (send == NULL)
+    return FALSE;
+  self->shared->receive_bin = build_receive (self->config, self->call_id, self->name, error);
+  if (self->shared->receive_bin == NULL)
+    return FALSE;
+
+  pipeline_name = g_strdup_printf ("call-%s", self->name);
+  self->pipeline = gst_object_ref_sink (gst_pipeline_new (pipeline_name));
+  self->webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
+  if (self->webrtc == NULL) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                 "webrtcbin is not available (install gstreamer1.0-plugins-bad and gstreamer1.0-nice)");
+    return FALSE;
+  }
+  g_atomic_int_inc (&live_webrtcbins);
+  g_object_weak_ref (G_OBJECT (self->webrtc), on_webrtc_weak_notify, NULL);
+
+  g_object_set (self->webrtc,
+                "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
+                "latency", self->config->latency_ms,
+                NULL);
+  if (self->config->stun_servers != NULL && self->config->stun_servers[0] != NULL)
+    g_object_set (self->webrtc, "stun-server", self->config->stun_servers[0], NULL);
+  for (guint i = 0; self->config->turn_servers && self->config->turn_servers[i]; i++) {
+    gboolean added = FALSE;
+
+    g_signal_emit_by_name (self->webrtc, "add-turn-server", self->config->turn_servers[i], &added);
+    if (!added)
+      g_warning ("webrtcbin refused TURN server %s", self->config->turn_servers[i]);
+  }
+
+  gst_bin_add_many (GST_BIN (self->pipeline), source, send, self->webrtc, NULL);
+  if (!gst_element_link (source, send)) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                 "could not link the source to audio-send");
+    return FALSE;
+  }
+
+  payloader = gst_bin_get_by_name (GST_BIN (send), "payloader");
+  if (payloader != NULL)
+    g_object_set (payloader, "pt", self->payload_type, NULL);
+  self->mute = gst_bin_get_by_name (GST_BIN (send), "mute");
+
+  webrtc_sink = gst_element_request_pad_simple (self->webrtc, "sink_%u");
+  send_src = gst_element_get_static_pad (send, "src");
+  if (webrtc_sink == NULL || send_src == NULL ||
+      gst_pad_link (send_src, webrtc_sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                 "could not link audio-send to webrtcbin");
+    return FALSE;
+  }
+
+  /* Offer (or answer) Opus at once, without waiting for caps to flow. */
+  caps = gst_caps_new_simple ("application/x-rtp",
+                              "media", G_TYPE_STRING, "audio",
+                              "encoding-name", G_TYPE_STRING, "OPUS",
+                              "clock-rate", G_TYPE_INT, 48000,
+                              "encoding-params", G_TYPE_STRING, "2",
+                              "payload", G_TYPE_INT, self->payload_type,
+                              NULL);
+  g_object_get (webrtc_sink, "transceiver", &transceiver, NULL);
+  if (transceiver != NULL)
+    g_object_set (transceiver,
+                  "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
+                  "codec-preferences", caps,
+                  NULL);
+
+  decoder = gst_bin_get_by_name (GST_BIN (self->shared->receive_bin), "decoder");
+  if (decoder != NULL) {
+    decoder_src = gst_element_get_static_pad (decoder, "src");
+    gst_pad_add_probe (decoder_src, GST_PAD_PROBE_TYPE_BUFFER, on_decoder_first_buffer,
+                       shared_ref (self->shared), shared_unref);
+  }
+  self->spectrum = gst_bin_get_by_name (GST_BIN (self->shared->receive_bin), "spectrum");
+  if (self->spectrum != NULL)
+    g_object_set (self->spectrum, "post-messages", self->config->analyze, NULL);
+
+  g_signal_connect_data (self->webrtc, "on-ice-candidate",
+                         G_CALLBACK (on_webrtc_ice_candidate),
+                         shared_ref (self->shared), shared_unref_closure, 0);
+  g_signal_connect_data (self->webrtc, "notify::ice-gathering-state",
+                         G_CALLBACK (on_webrtc_notify_ice_gathering_state),
+                         shared_ref (self->shared), shared_unref_closure, 0);
+  g_signal_connect_data (self->webrtc, "notify::connection-state",
+                         G_CALLBACK (on_webrtc_notify_connection_state),
+                         shared_ref (self->shared), shared_unref_closure, 0);
+  g_signal_connect_data (self->webrtc, "pad-added",
+                         G_CALLBACK (on_webrtc_pad_added),
+                         shared_ref (self->shared), shared_unref_closure, 0);
+
+  configure_ice (self);
+
+  {
+    g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+
+    self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
+  }
+
+  return TRUE;
+}
+
+static void
+pl_peer_dispose (GObject *object)
+{
+  PlPeer *self = PL_PEER (object);
+
+  g_clear_handle_id (&self->drain_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->bus_watch_id, g_source_remove);
+
+  if (self->pipeline != NULL) {
+    /* pl_peer_close_async () was not used: stop everything here, on the
+     * main thread, the slow way. */
+    if (self->webrtc != NULL)
+      g_signal_handlers_disconnect_matched (self->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+                                            self->shared);
+    gst_element_set_state (self->pipeline, GST_STATE_NULL);
+  }
+
+  self->webrtc = NULL;
+  gst_clear_object (&self->mute);
+  gst_clear_object (&self->spectrum);
+  gst_clear_object (&self->pipeline);
+
+  G_OBJECT_CLASS (pl_peer_parent_class)->dispose (object);
+}
+
+static void
+pl_peer_finalize (GObject *object)
+{
+  PlPeer *self = PL_PEER (object);
+
+  g_clear_pointer (&self->shared, shared_unref);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->config, pl_media_config_free);
+  g_free (self->call_id);
+  g_free (self->name);
+
+  G_OBJECT_CLASS (pl_peer_parent_class)->finalize (object);
+}
+
+static void
+pl_peer_class_init (PlPeerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pl_peer_dispose;
+  object_class->finalize = pl_peer_finalize;
+
+  /* (type "offer"|"answer", sdp, when) — a local description to signal. */
+  signals[SIGNAL_LOCAL_DESCRIPTION] =
+    g_signal_new ("local-description", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64);
+  signals[SIGNAL_REMOTE_DESCRIPTION_SET] =
+    g_signal_new ("remote-description-set", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  /* (mline, candidate); "" is the end of candidates. */
+  signals[SIGNAL_ICE_CANDIDATE] =
+    g_signal_new ("ice-candidate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  signals[SIGNAL_CONNECTION_STATE] =
+    g_signal_new ("connection-state", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_INT64);
+  signals[SIGNAL_FIRST_AUDIO] =
+    g_signal_new ("first-audio", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[SIGNAL_LEVEL] =
+    g_signal_new ("level", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_DOUBLE);
+  /* (frequency Hz, level dB) of what the call hears, once a second with analysis on. */
+  signals[SIGNAL_MEDIA] =
+    g_signal_new ("media", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
+  signals[SIGNAL_STATS] =
+    g_signal_new ("stats", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_FAILED] =
+    g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+pl_peer_init (PlPeer *self)
+{
+  self->last_level_db = -100.0;
+}
+
+PlPeer *
+pl_peer_new (const char          *call_id,
+             const char          *name,
+             GCancellable        *cancellable,
+             const PlMediaConfig *config,
+             int                  payload_type,
+             GError             **error)
+{
+  g_autoptr(PlPeer) self = NULL;
+
+  g_return_val_if_fail (call_id != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+
+  self = g_object_new (PL_TYPE_PEER, NULL);
+  self->call_id = g_strdup (call_id);
+  self->name = g_strdup (name);
+  self->cancellable = g_object_ref (cancellable);
+  self->config = pl_media_config_copy (config);
+  self->payload_type = payload_type;
+
+  self->shared = g_new0 (Shared, 1);
+  g_atomic_ref_count_init (&self->shared->ref_count);
+  g_weak_ref_init (&self->shared->peer_wr, self);
+  self->shared->cancellable = g_object_ref (cancellable);
+  self->shared->call_id = g_strdup (call_id);
+  self->shared->context = g_main_context_ref_thread_default ();
+
+  if (!build_pipeline (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+pl_peer_start (PlPeer  *self,
+               GError **error)
+{
+  g_return_val_if_fail (PL_IS_PEER (self), FALSE);
+  g_return_val_if_fail (!self->closed && self->close_task == NULL, FALSE);
+
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
+                                       self->name);
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                 "the call's pipeline could not start (is the audio device available?)");
+    return FALSE;
+  }
+  self->started = TRUE;
+
+  return TRUE;
+}
+
+void
+pl_peer_create_offer (PlPeer *self)
+{
+  GstPromise *promise;
+
+  g_return_if_fail (PL_IS_PEER (self));
+  g_return_if_fail (self->started);
+
+  promise = gst_promise_new_with_change_func (on_description_created,
+                                              peer_event_new (self->shared, EVENT_OFFER),
+                                              NULL);
+  g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
+}
+
+void
+pl_peer_create_answer (PlPeer *self)
+{
+  GstPromise *promise;
+
+  g_return_if_fail (PL_IS_PEER (self));
+  g_return_if_fail (self->started);
+
+  promise = gst_promise_new_with_change_func (on_description_created,
+                                              peer_event_new (self->shared, EVENT_ANSWER),
+                                              NULL);
+  g_signal_emit_by_name (self->webrtc, "create-answer", NULL, promise);
+}
+
+void
+pl_peer_set_remote_description (PlPeer          *self,
+                                GstWebRTCSDPType type,
+                                const char      *sdp)
+{
+  GstSDPMessage *message = NULL;
+  GstWebRTCSessionDescription *description;
+  GstPromise *promise;
+
+  g_return_if_fail (PL_IS_PEER (self));
+  g_return_if_fail (self->started);
+  g_return_if_fail (sdp != NULL);
+
+  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK) {
+    post_failure (self->shared, "the remote SDP cannot be parsed");
+    return;
+  }
+
+  description = gst_webrtc_session_description_new (type, message);
+  promise = gst_promise_new_with_change_func (on_remote_description_set,
+                                              peer_event_new (self->shared, EVENT_REMOTE_SET),
+                                              NULL);
+  g_signal_emit_by_name (self->webrtc, "set-remote-description", description, promise);
+  gst_webrtc_session_description_free (description);
+}
+
+void
+pl_peer_add_ice_candidate (PlPeer     *self,
+                           guint       mline_index,
+                           const char *candidate)
+{
+  g_auto(GStrv) words = NULL;
+
+  g_return_if_fail (PL_IS_PEER (self));
+  g_return_if_fail (candidate != NULL);
+
+  if (!self->started || *candidate == '\0')
+    return;
+
+  /* candidate:<foundation> <component> <transport> <priority> <address> <port> typ … */
+  words = g_strsplit (candidate, " ", 8);
+  if (g_strv_length (words) < 8 || !g_str_has_prefix (candidate, "candidate:")) {
+    g_debug ("%s: ignoring malformed candidate '%s'", self->name, candidate);
+    return;
+  }
+  /* mDNS host names are not resolved here; the peer-reflexive candidate that
+   * the connectivity checks discover takes their place. */
+  if (g_str_has_suffix (words[4], ".local")) {
+    g_debug ("%s: ignoring mDNS candidate %s", self->name, words[4]);
+    return;
+  }
+
+  g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline_index, candidate);
+}
+
+void
+pl_peer_set_muted (PlPeer  *self,
+                   gboolean muted)
+{
+  g_return_if_fail (PL_IS_PEER (self));
+
+  if (self->mute != NULL)
+    g_object_set (self->mute, "mute", muted, NULL);
+}
+
+void
+pl_peer_request_stats (PlPeer *self)
+{
+  GstPromise *promise;
+
+  g_return_if_fail (PL_IS_PEER (self));
+
+  if (!self->started || g_cancellable_is_cancelled (self->cancellable))
+    return;
+
+  promise = gst_promise_new_with_change_func (on_stats_reply,
+                                              peer_event_new (self->shared, EVENT_STATS),
+                                              NULL);
+  g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
+}
+
+GstElement *
+pl_peer_get_pipeline (PlPeer *self)
+{
+  g_return_val_if_fail (PL_IS_PEER (self), NULL);
+
+  return self->pipeline;
+}
+
+char *
+pl_peer_dump_dot (PlPeer  *self,
+                  GError **error)
+{
+  g_autofree char *data = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *path = NULL;
+  const char *dir;
+
+  g_return_val_if_fail (PL_IS_PEER (self), NULL);
+
+  if (self->pipeline == NULL) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_INVALID_STATE, "the call has no pipeline");
+    return NULL;
+  }
+
+  dir = g_getenv ("GST_DEBUG_DUMP_DOT_DIR");
+  if (dir == NULL || *dir == '\0')
+    dir = g_get_tmp_dir ();
+  if (g_mkdir_with_parents (dir, 0755) != 0) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                 "cannot create %s: %s", dir, g_strerror (errno));
+    return NULL;
+  }
+
+  data = gst_debug_bin_to_dot_data (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL);
+  file = g_strdup_printf ("partyline-%s-%s-%" G_GINT64_FORMAT ".dot", self->name,
+                          self->call_id, g_get_real_time ());
+  path = g_build_filename (dir, file, NULL);
+  if (!g_file_set_contents (path, data, -1, error))
+    return NULL;
+
+  return g_steal_pointer (&path);
+}
+
+int
+pl_peer_find_opus_payload_type (const char *sdp)
+{
+  g_autoptr(GstSDPMessage) message = NULL;
+  guint n_media;
+
+  if (sdp == NULL || gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
+    return -1;
+
+  n_media = gst_sdp_message_medias_len (message);
+  for (guint i = 0; i < n_media; i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (message, i);
+    guint n_formats;
+
+    if (g_strcmp0 (gst_sdp_media_get_media (media), "audio") != 0)
+      continue;
+
+    n_formats = gst_sdp_media_formats_len (media);
+    for (guint f = 0; f < n_formats; f++) {
+      const char *format = gst_sdp_media_get_format (media, f);
+      g_autofree char *prefix = g_strdup_printf ("%s ", format);
+
+      for (guint a = 0; a < gst_sdp_media_attributes_len (media); a++) {
+        const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, a);
+
+        if (g_strcmp0 (attr->key, "rtpmap") == 0 && attr->value != NULL &&
+            g_str_has_prefix (attr->value, prefix) &&
+            g_ascii_strncasecmp (attr->value + strlen (prefix), "opus/48000", 10) == 0) {
+          gint64 pt = g_ascii_strtoll (format, NULL, 10);
+
+          if (pt >= 0 && pt <= 127)
+            return pt;
+        }
+      }
+    }
+    return -1;
+  }
+
+  return -1;
+}
+
+guint
+pl_peer_get_live_webrtcbin_count (void)
+{
+  return g_atomic_int_get (&live_webrtcbins);
+}
+
+/* --- teardown ----------------------------------------------------------- */
+
+static void
+on_pipeline_grace_over (gpointer data)
+{
+  gst_object_unref (data);
+}
+
+static void
+to_null_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(PlPeer) self = user_data;
+  g_autoptr(GTask) task = g_steal_pointer (&self->close_task);
+  g_autoptr(GError) error = NULL;
+  GstElement *pipeline;
+
+  if (!pl_teardown_to_null_finish (result, &error))
+    g_warning ("%s: %s", self->name, error->message);
+
+  g_clear_handle_id (&self->bus_watch_id, g_source_remove);
+  self->closed = TRUE;
+
+  /* The last ref of the pipeline is dropped here, on the main thread (bug 13).
+   * If ICE gathering never completed, webrtcbin may still be called back by
+   * libnice once gathering ends (bug 2): keep it a moment longer. */
+  pipeline = g_steal_pointer (&self->pipeline);
+  self->webrtc = NULL;
+  if (g_atomic_int_get (&self->shared->gathering_done))
+    gst_object_unref (pipeline);
+  else
+    g_timeout_add_once (GATHERING_GRACE_MS, on_pipeline_grace_over, pipeline);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+go_to_null (PlPeer *self)
+{
+  g_clear_handle_id (&self->drain_timeout_id, g_source_remove);
+  pl_teardown_to_null_async (self->pipeline, to_null_cb, g_object_ref (self));
+}
+
+static gboolean
+on_drain_timeout (gpointer user_data)
+{
+  PlPeer *self = user_data;
+
+  self->drain_timeout_id = 0;
+  g_debug ("%s: webrtcbin did not drain in %d ms", self->name, DRAIN_TIMEOUT_MS);
+  go_to_null (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct {
+  GWeakRef      peer_wr;
+  GMainContext *context;
+} Drain;
+
+static gboolean
+on_drained_idle (gpointer data)
+{
+  Drain *drain = data;
+  g_autoptr(PlPeer) self = g_weak_ref_get (&drain->peer_wr);
+
+  /* Goes on unless the drain timeout already did. */
+  if (self != NULL && self->drain_timeout_id != 0)
+    go_to_null (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+drain_free (gpointer data)
+{
+  Drain *drain = data;
+
+  g_weak_ref_clear (&drain->peer_wr);
+  g_main_context_unref (drain->context);
+  g_free (drain);
+}
+
+/* webrtcbin's pc thread: every operation queued before get-stats is done. */
+static void
+on_drain_reply (GstPromise *promise,
+                gpointer    user_data)
+{
+  Drain *drain = user_data;
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  /* No ref on the peer is taken here: its last ref must never drop on this
+   * thread (bug 13). The main context looks it up again. */
+  gst_promise_unref (promise);
+  g_source_set_callback (source, on_drained_idle, drain, drain_free);
+  g_source_set_static_name (source, "[partyline] peer drained");
+  g_source_attach (source, drain->context);
+}
+
+void
+pl_peer_close_async (PlPeer             *self,
+                     GAsyncReadyCallback callback,
+                     gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (PL_IS_PEER (self));
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, pl_peer_close_async);
+
+  if (self->closed || self->pipeline == NULL) {
+    g_task_return_boolean (task, TRUE);
+    return;
+  }
+  if (self->close_task != NULL) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, "%s is already closing",
+                             self->name);
+    return;
+  }
+  self->close_task = g_steal_pointer (&task);
+
+  /* 1. Late callbacks see the call cancelled (the call has done it already). */
+  g_cancellable_cancel (self->cancellable);
+
+  /* 3. Our handlers go before NULL; running ones still check the cancellable. */
+  g_signal_handlers_disconnect_matched (self->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+                                        self->shared);
+
+  /* 3b. Drain webrtcbin's operation queue: the reply to get-stats means every
+   * operation queued before it (a set-remote-description in flight) is done. */
+  if (self->started) {
+    Drain *drain = g_new0 (Drain, 1);
+    GstPromise *promise;
+
+    g_weak_ref_init (&drain->peer_wr, self);
+    drain->context = g_main_context_ref (self->shared->context);
+    self->drain_timeout_id = g_timeout_add (DRAIN_TIMEOUT_MS, on_drain_timeout, self);
+    promise = gst_promise_new_with_change_func (on_drain_reply, drain, NULL);
+    g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
+    return;
+  }
+
+  /* 4. NULL, off the main loop. */
+  go_to_null (self);
+}
+
+gboolean
+pl_peer_close_finish (PlPeer       *self,
+                      GAsyncResult *result,
+                      GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

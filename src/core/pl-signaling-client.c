@@ -1,1 +1,323 @@
-/* pl-signaling-client.c — being written */
+/* pl-signaling-client.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pl-signaling-client"
+
+#include "config.h"
+
+#include "pl-signaling-client.h"
+
+#include <libsoup/soup.h>
+
+#define REGISTER_TIMEOUT_S 10
+#define MAX_INCOMING_PAYLOAD (256 * 1024)
+
+struct _PlSignalingClient
+{
+  GObject                  parent_instance;
+
+  char                    *url;
+  char                    *token;
+  SoupSession             *session;
+  SoupWebsocketConnection *connection;
+  GTask                   *register_task;
+  guint                    register_timeout_id;
+  gboolean                 closing;
+};
+
+G_DEFINE_FINAL_TYPE (PlSignalingClient, pl_signaling_client, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_MESSAGE,
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+finish_registration (PlSignalingClient *self,
+                     GError            *error)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->register_task);
+
+  g_clear_handle_id (&self->register_timeout_id, g_source_remove);
+  if (task == NULL) {
+    g_clear_error (&error);
+    return;
+  }
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_connection_message (SoupWebsocketConnection *connection,
+                       SoupWebsocketDataType    type,
+                       GBytes                  *bytes,
+                       gpointer                 user_data)
+{
+  PlSignalingClient *self = user_data;
+  g_autoptr(PlMessage) msg = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize size;
+  const char *data = g_bytes_get_data (bytes, &size);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    g_debug ("ignoring a binary frame of %zu bytes", size);
+    return;
+  }
+
+  msg = pl_message_parse (data, size, &error);
+  if (msg == NULL || !pl_message_validate (msg, PL_PROTOCOL_TO_PHONE, &error)) {
+    g_debug ("ignoring a message from the server: %s", error->message);
+    return;
+  }
+
+  if (self->register_task != NULL) {
+    if (msg->type == PL_MESSAGE_REGISTERED) {
+      finish_registration (self, NULL);
+      return;
+    }
+    if (msg->type == PL_MESSAGE_ERROR && g_strcmp0 (msg->ref, "register") == 0) {
+      finish_registration (self, g_error_new (PL_SIGNALING_ERROR, PL_SIGNALING_ERROR_REFUSED,
+                                              "registration refused: %s (%s)",
+                                              msg->message, msg->code));
+      return;
+    }
+  }
+
+  g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, msg);
+}
+
+static void
+on_connection_closed (SoupWebsocketConnection *connection,
+                      gpointer                 user_data)
+{
+  PlSignalingClient *self = user_data;
+  g_autoptr(SoupWebsocketConnection) closed = g_steal_pointer (&self->connection);
+  g_autofree char *reason = NULL;
+  gushort code = soup_websocket_connection_get_close_code (connection);
+  const char *data = soup_websocket_connection_get_close_data (connection);
+
+  g_signal_handlers_disconnect_by_data (connection, self);
+
+  if (self->closing)
+    reason = g_strdup ("closed");
+  else if (code == 0)
+    reason = g_strdup ("connection lost");
+  else
+    reason = g_strdup_printf ("closed by the server (%u%s%s)", code,
+                              data && *data ? ": " : "", data ? data : "");
+
+  finish_registration (self, g_error_new (PL_SIGNALING_ERROR, PL_SIGNALING_ERROR_CLOSED,
+                                          "the server closed the connection: %s", reason));
+  g_signal_emit (self, signals[SIGNAL_CLOSED], 0, reason);
+}
+
+static gboolean
+on_register_timeout (gpointer user_data)
+{
+  PlSignalingClient *self = user_data;
+
+  self->register_timeout_id = 0;
+  finish_registration (self, g_error_new (PL_SIGNALING_ERROR, PL_SIGNALING_ERROR_CONNECT,
+                                          "no answer to register from %s", self->url));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+websocket_connect_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PlSignalingClient *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlMessage) msg = NULL;
+  SoupWebsocketConnection *connection;
+
+  connection = soup_session_websocket_connect_finish (SOUP_SESSION (object), result, &error);
+  if (connection == NULL) {
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      g_task_return_error (task, g_steal_pointer (&error));
+    else
+      g_task_return_new_error (task, PL_SIGNALING_ERROR, PL_SIGNALING_ERROR_CONNECT,
+                               "cannot reach %s: %s", self->url, error->message);
+    return;
+  }
+
+  self->connection = connection;
+  soup_websocket_connection_set_max_incoming_payload_size (connection, MAX_INCOMING_PAYLOAD);
+  g_signal_connect (connection, "message", G_CALLBACK (on_connection_message), self);
+  g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), self);
+
+  self->register_task = g_steal_pointer (&task);
+  self->register_timeout_id = g_timeout_add_seconds (REGISTER_TIMEOUT_S, on_register_timeout, self);
+
+  msg = pl_message_new (PL_MESSAGE_REGISTER);
+  msg->number = g_strdup (g_task_get_task_data (self->register_task));
+  msg->token = g_strdup (self->token);
+  pl_signaling_client_send (self, msg);
+}
+
+static void
+pl_signaling_client_dispose (GObject *object)
+{
+  PlSignalingClient *self = PL_SIGNALING_CLIENT (object);
+
+  g_clear_handle_id (&self->register_timeout_id, g_source_remove);
+  if (self->connection != NULL) {
+    g_signal_handlers_disconnect_by_data (self->connection, self);
+    if (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  }
+  g_clear_object (&self->connection);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (pl_signaling_client_parent_class)->dispose (object);
+}
+
+static void
+pl_signaling_client_finalize (GObject *object)
+{
+  PlSignalingClient *self = PL_SIGNALING_CLIENT (object);
+
+  g_free (self->url);
+  g_free (self->token);
+
+  G_OBJECT_CLASS (pl_signaling_client_parent_class)->finalize (object);
+}
+
+static void
+pl_signaling_client_class_init (PlSignalingClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pl_signaling_client_dispose;
+  object_class->finalize = pl_signaling_client_finalize;
+
+  /* A validated server → phone message (PlMessage *), on the main context. */
+  signals[SIGNAL_MESSAGE] =
+    g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_CLOSED] =
+    g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+pl_signaling_client_init (PlSignalingClient *self)
+{
+}
+
+PlSignalingClient *
+pl_signaling_client_new (const char *url,
+                         const char *token)
+{
+  PlSignalingClient *self;
+
+  g_return_val_if_fail (url != NULL, NULL);
+
+  self = g_object_new (PL_TYPE_SIGNALING_CLIENT, NULL);
+  self->url = g_strdup (url);
+  self->token = g_strdup (token);
+  self->session = soup_session_new_with_options ("timeout", 10, NULL);
+
+  return self;
+}
+
+const char *
+pl_signaling_client_get_url (PlSignalingClient *self)
+{
+  g_return_val_if_fail (PL_IS_SIGNALING_CLIENT (self), NULL);
+
+  return self->url;
+}
+
+gboolean
+pl_signaling_client_is_connected (PlSignalingClient *self)
+{
+  g_return_val_if_fail (PL_IS_SIGNALING_CLIENT (self), FALSE);
+
+  return self->connection != NULL &&
+         soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+void
+pl_signaling_client_register_async (PlSignalingClient  *self,
+                                    const char         *number,
+                                    GCancellable       *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+
+  g_return_if_fail (PL_IS_SIGNALING_CLIENT (self));
+  g_return_if_fail (number != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pl_signaling_client_register_async);
+  g_task_set_task_data (task, g_strdup (number), g_free);
+
+  if (self->connection != NULL || self->register_task != NULL) {
+    g_task_return_new_error (task, PL_SIGNALING_ERROR, PL_SIGNALING_ERROR_CONNECT,
+                             "already connected");
+    return;
+  }
+
+  message = soup_message_new (SOUP_METHOD_GET, self->url);
+  if (message == NULL) {
+    g_task_return_new_error (task, PL_SIGNALING_ERROR, PL_SIGNALING_ERROR_CONNECT,
+                             "invalid server URL %s", self->url);
+    return;
+  }
+
+  self->closing = FALSE;
+  soup_session_websocket_connect_async (self->session, message, NULL, NULL, G_PRIORITY_DEFAULT,
+                                        cancellable, websocket_connect_cb, g_steal_pointer (&task));
+}
+
+gboolean
+pl_signaling_client_register_finish (PlSignalingClient *self,
+                                     GAsyncResult      *result,
+                                     GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+pl_signaling_client_send (PlSignalingClient *self,
+                          const PlMessage   *msg)
+{
+  g_autofree char *text = NULL;
+
+  g_return_val_if_fail (PL_IS_SIGNALING_CLIENT (self), FALSE);
+  g_return_val_if_fail (msg != NULL, FALSE);
+
+  if (!pl_signaling_client_is_connected (self))
+    return FALSE;
+
+  text = pl_message_to_json (msg);
+  soup_websocket_connection_send_text (self->connection, text);
+
+  return TRUE;
+}
+
+void
+pl_signaling_client_close (PlSignalingClient *self)
+{
+  g_return_if_fail (PL_IS_SIGNALING_CLIENT (self));
+
+  self->closing = TRUE;
+  if (pl_signaling_client_is_connected (self))
+    soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+}

@@ -1,0 +1,34 @@
+/* pl-cli.h — the headless phone (../shared/spec/cli.md)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "pl-media.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char          *server_url;
+  char          *number;
+  char          *token;
+  int            auto_answer_ms;  /* -1: off */
+  GStrv          dial;            /* numbers to dial once registered, or NULL */
+  gboolean       json;
+  PlMediaConfig *media;
+} PlCliOptions;
+
+/* Exit statuses of cli.md. */
+enum {
+  PL_CLI_EXIT_OK = 0,
+  PL_CLI_EXIT_USAGE = 2,
+  PL_CLI_EXIT_SERVER = 3,
+};
+
+/* Runs the phone until `quit`, end of input or a signal; returns the exit status. */
+int pl_cli_run (const PlCliOptions *options);
+
+G_END_DECLS

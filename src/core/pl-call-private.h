@@ -1,0 +1,32 @@
+/* pl-call-private.h — what PlLine uses of PlCall
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "pl-call.h"
+#include "pl-protocol.h"
+#include "pl-signaling-client.h"
+
+G_BEGIN_DECLS
+
+/* Builds the pipeline and makes the offer; `call` goes out with it. */
+PlCall *_pl_call_new_outgoing   (PlSignalingClient   *signaling,
+                                 const char          *peer,
+                                 const PlMediaConfig *config,
+                                 gint64               dialed_at,
+                                 GError             **error);
+/* Builds the pipeline for an offer that arrived and applies it. */
+PlCall *_pl_call_new_incoming   (PlSignalingClient   *signaling,
+                                 const PlMessage     *call_msg,
+                                 const PlMediaConfig *config,
+                                 GError             **error);
+/* A message for this call (same call_id), already validated. */
+void    _pl_call_handle_message (PlCall          *self,
+                                 const PlMessage *msg);
+/* The signaling connection is gone: end without telling anyone. */
+void    _pl_call_lost           (PlCall     *self,
+                                 const char *reason);
+
+G_END_DECLS

@@ -1,0 +1,76 @@
+/* pl-line.h — one registered number on one server, and its calls
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pl-call.h"
+#include "pl-media.h"
+
+G_BEGIN_DECLS
+
+#define PL_TYPE_LINE (pl_line_get_type ())
+
+G_DECLARE_FINAL_TYPE (PlLine, pl_line, PL, LINE, GObject)
+
+PlLine     *pl_line_new                  (const char          *server_url,
+                                          const char          *number,
+                                          const char          *token,
+                                          const PlMediaConfig *config);
+const char *pl_line_get_number           (PlLine *self);
+const char *pl_line_get_server_url       (PlLine *self);
+gboolean    pl_line_is_registered        (PlLine *self);
+
+/* Answer every incoming call after @delay_ms; -1 turns it off. */
+void        pl_line_set_auto_answer      (PlLine *self,
+                                          int     delay_ms);
+
+void        pl_line_register_async       (PlLine             *self,
+                                          GCancellable       *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data);
+gboolean    pl_line_register_finish      (PlLine       *self,
+                                          GAsyncResult *result,
+                                          GError      **error);
+
+/* Dials @number: the pipeline is built and the offer made now. @dialed_at
+ * (g_get_monotonic_time ()) is where setup times count from. */
+PlCall     *pl_line_dial                 (PlLine     *self,
+                                          const char *number,
+                                          gint64      dialed_at,
+                                          GError    **error);
+
+/* The live (not ending) call with @number, or NULL. */
+PlCall     *pl_line_lookup_call          (PlLine     *self,
+                                          const char *number);
+/* The live calls, oldest first. */
+GPtrArray  *pl_line_get_calls            (PlLine *self);
+/* Pipelines that exist: live calls and calls still going to NULL. */
+guint       pl_line_get_pipeline_count   (PlLine *self);
+
+/* Hangs up @calls together (every call of the line, and every call still
+ * ending, when @calls is NULL) and completes when the last of their
+ * pipelines is in NULL. Nothing waits with a sleep. */
+void        pl_line_hang_up_group_async  (PlLine             *self,
+                                          GPtrArray          *calls,
+                                          const char         *reason,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data);
+gboolean    pl_line_hang_up_group_finish (PlLine       *self,
+                                          GAsyncResult *result,
+                                          guint        *out_count,
+                                          GError      **error);
+
+/* Hangs up every call, waits for every pipeline to reach NULL, then closes
+ * the WebSocket normally. */
+void        pl_line_shutdown_async       (PlLine             *self,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data);
+gboolean    pl_line_shutdown_finish      (PlLine       *self,
+                                          GAsyncResult *result,
+                                          GError      **error);
+
+G_END_DECLS

@@ -1,0 +1,69 @@
+/* pl-peer.h — one call's webrtcbin pipeline
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include "pl-media.h"
+
+G_BEGIN_DECLS
+
+#define PL_TYPE_PEER (pl_peer_get_type ())
+
+G_DECLARE_FINAL_TYPE (PlPeer, pl_peer, PL, PEER, GObject)
+
+/* Statistics of a call, from webrtcbin's get-stats; a field is negative when
+ * webrtcbin has not measured it yet. */
+typedef struct {
+  double  rtt_ms;
+  gint64  packets_received;
+  gint64  packets_lost;
+  double  jitter_ms;
+} PlPeerStats;
+
+PlPeer     *pl_peer_new                    (const char          *call_id,
+                                            const char          *name,
+                                            GCancellable        *cancellable,
+                                            const PlMediaConfig *config,
+                                            int                  payload_type,
+                                            GError             **error);
+gboolean    pl_peer_start                  (PlPeer  *self,
+                                            GError **error);
+void        pl_peer_create_offer           (PlPeer *self);
+void        pl_peer_create_answer          (PlPeer *self);
+void        pl_peer_set_remote_description (PlPeer          *self,
+                                            GstWebRTCSDPType type,
+                                            const char      *sdp);
+void        pl_peer_add_ice_candidate      (PlPeer     *self,
+                                            guint       mline_index,
+                                            const char *candidate);
+void        pl_peer_set_muted              (PlPeer  *self,
+                                            gboolean muted);
+void        pl_peer_request_stats          (PlPeer *self);
+GstElement *pl_peer_get_pipeline           (PlPeer *self);
+char       *pl_peer_dump_dot               (PlPeer  *self,
+                                            GError **error);
+
+/* Finds the Opus payload type of the first audio m-line of an SDP offer;
+ * -1 when the offer has none. */
+int         pl_peer_find_opus_payload_type (const char *sdp);
+
+/* The teardown recipe of webrtcbin-1.22.md: stop our callbacks, drain
+ * webrtcbin's operation queue, NULL on the teardown pool, drop the pipeline
+ * on the main thread. Completes once the pipeline is in NULL. Idempotent. */
+void        pl_peer_close_async            (PlPeer             *self,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+gboolean    pl_peer_close_finish           (PlPeer       *self,
+                                            GAsyncResult *result,
+                                            GError      **error);
+
+/* webrtcbin elements alive in this process (built and not yet finalized). */
+guint       pl_peer_get_live_webrtcbin_count (void);
+
+G_END_DECLS

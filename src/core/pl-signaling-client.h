@@ -1,0 +1,42 @@
+/* pl-signaling-client.h — a phone's WebSocket to the signaling server
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pl-protocol.h"
+
+G_BEGIN_DECLS
+
+#define PL_TYPE_SIGNALING_CLIENT (pl_signaling_client_get_type ())
+
+G_DECLARE_FINAL_TYPE (PlSignalingClient, pl_signaling_client, PL, SIGNALING_CLIENT, GObject)
+
+PlSignalingClient *pl_signaling_client_new             (const char *url,
+                                                        const char *token);
+const char        *pl_signaling_client_get_url         (PlSignalingClient *self);
+gboolean           pl_signaling_client_is_connected    (PlSignalingClient *self);
+
+/* Connects and registers @number; completes on `registered`, or with
+ * PL_SIGNALING_ERROR_CONNECT (no server) or PL_SIGNALING_ERROR_REFUSED
+ * (an `error` answer, whose code and message are in the error's text). */
+void               pl_signaling_client_register_async  (PlSignalingClient  *self,
+                                                        const char         *number,
+                                                        GCancellable       *cancellable,
+                                                        GAsyncReadyCallback callback,
+                                                        gpointer            user_data);
+gboolean           pl_signaling_client_register_finish (PlSignalingClient *self,
+                                                        GAsyncResult      *result,
+                                                        GError           **error);
+
+/* Queues @msg; messages leave in the order sent. FALSE when not connected. */
+gboolean           pl_signaling_client_send            (PlSignalingClient *self,
+                                                        const PlMessage   *msg);
+
+/* Closes the WebSocket normally (1000). "closed" follows. */
+void               pl_signaling_client_close           (PlSignalingClient *self);
+
+G_END_DECLS
