@@ -140,6 +140,9 @@ main (int   argc,
   static const char *stun_schemes[] = { "stun", NULL };
   static const char *turn_schemes[] = { "turn", "turns", NULL };
 
+  /* Standard output carries events only; every log line goes to stderr. */
+  g_log_writer_default_set_use_stderr (TRUE);
+
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

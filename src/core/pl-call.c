@@ -224,6 +224,8 @@ on_peer_local_description (PlPeer     *peer,
   PlCall *self = user_data;
   g_autoptr(PlMessage) msg = NULL;
 
+  g_debug ("%s: %s ready after %.1f ms", self->id, type, ms_between (self->started_at, when));
+
   if (self->direction == PL_CALL_DIRECTION_OUTGOING) {
     msg = pl_message_new (PL_MESSAGE_CALL);
     msg->to = g_strdup (self->peer_number);
@@ -247,6 +249,8 @@ on_peer_remote_description_set (PlPeer  *peer,
 {
   PlCall *self = user_data;
 
+  g_debug ("%s: remote description set after %.1f ms", self->id,
+           ms_between (self->started_at, when));
   self->remote_set = TRUE;
   flush_pending_candidates (self);
 
@@ -279,6 +283,10 @@ on_peer_connection_state (PlPeer  *peer,
   PlCall *self = user_data;
 
   switch ((GstWebRTCPeerConnectionState) state) {
+  case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING:
+    g_debug ("%s: connecting after %.1f ms", self->id, ms_between (self->started_at, when));
+    break;
+
   case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
     if (self->state == PL_CALL_STATE_ACTIVE)
       break;
@@ -293,7 +301,6 @@ on_peer_connection_state (PlPeer  *peer,
     break;
 
   case GST_WEBRTC_PEER_CONNECTION_STATE_NEW:
-  case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING:
   case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
   case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
   default:
@@ -523,6 +530,8 @@ _pl_call_new_outgoing (PlSignalingClient   *signaling,
     end_call (self, "failed", FALSE);
     return NULL;
   }
+  g_debug ("%s: pipeline playing after %.1f ms", self->id,
+           ms_between (self->started_at, g_get_monotonic_time ()));
   pl_peer_create_offer (self->peer);
 
   return g_steal_pointer (&self);

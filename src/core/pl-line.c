@@ -322,8 +322,6 @@ pl_line_new (const char          *server_url,
   g_signal_connect (self->signaling, "message", G_CALLBACK (on_signaling_message), self);
   g_signal_connect (self->signaling, "closed", G_CALLBACK (on_signaling_closed), self);
 
-  pl_media_prewarm ();
-
   return self;
 }
 
@@ -360,22 +358,68 @@ pl_line_set_auto_answer (PlLine *self,
   self->auto_answer_ms = delay_ms;
 }
 
+typedef struct {
+  guint    pending;
+  GError  *error;
+} Registration;
+
+static void
+registration_free (gpointer data)
+{
+  Registration *registration = data;
+
+  g_clear_error (&registration->error);
+  g_free (registration);
+}
+
+/* Registration completes when the server said `registered` and the DTLS key
+ * is ready, so that the first call is as fast as every other. */
+static void
+registration_step_done (GTask  *task,
+                        GError *error)
+{
+  PlLine *self = g_task_get_source_object (task);
+  Registration *registration = g_task_get_task_data (task);
+
+  if (error != NULL && registration->error == NULL)
+    registration->error = error;
+  else if (error != NULL)
+    g_error_free (error);
+
+  if (--registration->pending > 0)
+    return;
+
+  if (registration->error != NULL) {
+    g_task_return_error (task, g_steal_pointer (&registration->error));
+    return;
+  }
+
+  self->registered = TRUE;
+  g_task_return_boolean (task, TRUE);
+}
+
 static void
 register_cb (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  PlLine *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
 
-  if (!pl_signaling_client_register_finish (PL_SIGNALING_CLIENT (object), result, &error)) {
-    g_task_return_error (task, g_steal_pointer (&error));
-    return;
-  }
+  pl_signaling_client_register_finish (PL_SIGNALING_CLIENT (object), result, &error);
+  registration_step_done (task, error);
+}
 
-  self->registered = TRUE;
-  g_task_return_boolean (task, TRUE);
+static void
+prewarm_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  pl_media_prewarm_finish (result, &error);
+  registration_step_done (task, error);
 }
 
 void
@@ -384,15 +428,21 @@ pl_line_register_async (PlLine             *self,
                         GAsyncReadyCallback callback,
                         gpointer            user_data)
 {
-  GTask *task;
+  g_autoptr(GTask) task = NULL;
+  Registration *registration;
 
   g_return_if_fail (PL_IS_LINE (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, pl_line_register_async);
+  registration = g_new0 (Registration, 1);
+  registration->pending = 2;
+  g_task_set_task_data (task, registration, registration_free);
+
+  pl_media_prewarm_async (cancellable, prewarm_cb, g_object_ref (task));
   pl_signaling_client_register_async (self->signaling, self->number, cancellable,
-                                      register_cb, task);
+                                      register_cb, g_steal_pointer (&task));
 }
 
 gboolean

@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include <gio/gio.h>
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
@@ -58,9 +59,14 @@ const char    *pl_media_get_description    (const char *name,
 GstElement    *pl_media_build_bin          (const char *name,
                                             GError    **error);
 
-/* Pre-generates the process's DTLS certificate on a worker thread, so that
- * the first call of a process is not slower than the others. */
-void           pl_media_prewarm            (void);
+/* Generates the process's DTLS key and certificate on a worker thread (once
+ * per process), so that the first call of a process is not slower than the
+ * others; completes when it is ready. */
+void           pl_media_prewarm_async      (GCancellable       *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+gboolean       pl_media_prewarm_finish     (GAsyncResult *result,
+                                            GError      **error);
 
 /* The dominant frequency in a `spectrum` element message, interpolated
  * between bands. Returns FALSE when the message carries no magnitudes. */
