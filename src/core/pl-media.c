@@ -18,6 +18,25 @@
 G_LOCK_DEFINE_STATIC (descriptions);
 static GHashTable *descriptions;
 
+static guint
+env_uint (const char *name,
+          guint       fallback,
+          guint       min,
+          guint       max)
+{
+  const char *text = g_getenv (name);
+  guint64 value;
+
+  if (text == NULL || *text == '\0')
+    return fallback;
+  if (!g_ascii_string_to_unsigned (text, 10, min, max, &value, NULL)) {
+    g_warning ("ignoring %s=%s (expected %u to %u)", name, text, min, max);
+    return fallback;
+  }
+
+  return value;
+}
+
 PlMediaConfig *
 pl_media_config_new (void)
 {
@@ -25,8 +44,9 @@ pl_media_config_new (void)
 
   config->source = PL_SOURCE_AUTO;
   config->sink = PL_SINK_AUTO;
-  config->latency_ms = DEFAULT_LATENCY_MS;
-  config->stun_pacing_ms = DEFAULT_STUN_PACING_MS;
+  /* Tuning knobs for measurement (bench/); the defaults come from it. */
+  config->latency_ms = env_uint ("PARTYLINE_JITTER_LATENCY_MS", DEFAULT_LATENCY_MS, 0, 2000);
+  config->stun_pacing_ms = env_uint ("PARTYLINE_ICE_PACING_MS", DEFAULT_STUN_PACING_MS, 1, 100);
 
   return config;
 }
