@@ -35,6 +35,8 @@
 /* How long a pipeline whose ICE gathering had not completed is kept alive
  * after NULL (webrtcbin-1.22.md, bug 2 and teardown step 6). */
 #define GATHERING_GRACE_MS 1000
+/* How long a recording may take to write its last page before NULL. */
+#define RECORD_EOS_TIMEOUT_MS 1000
 
 /* State shared with webrtcbin's threads. It outlives the handlers connected
  * with it (they hold a ref), and holds only a weak ref on the PlPeer. */
@@ -89,8 +91,12 @@ struct _PlPeer
   guint          bus_watch_id;
   double         last_level_db;
 
+  GstElement    *file_player;  /* --source file: a looping decoder feeding `source` */
+  guint          file_watch_id;
+
   gboolean       started;
   GTask         *close_task;   /* while closing */
+  guint          record_timeout_id;
   guint          drain_timeout_id;
   gboolean       closed;
 };
@@ -583,6 +589,123 @@ on_webrtc_weak_notify (gpointer  data,
   g_atomic_int_add (&live_webrtcbins, -1);
 }
 
+/* --source file:PATH. The file is decoded by a pipeline of its own
+ * (pipelines/source-file.pipeline ! appsink), paced by its clock and looped
+ * with a seek on EOS; the call's pipeline reads it through a live appsrc that
+ * timestamps on arrival. Looping inside the call's pipeline would need
+ * seeks that flush into webrtcbin. */
+
+/* The player's streaming thread. */
+static GstFlowReturn
+on_player_new_sample (GstElement *appsink,
+                      gpointer    user_data)
+{
+  GstElement *appsrc = user_data;
+  g_autoptr(GstSample) sample = NULL;
+  g_autoptr(GstCaps) current = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstBuffer *buffer;
+  GstCaps *caps;
+
+  g_signal_emit_by_name (appsink, "pull-sample", &sample);
+  if (sample == NULL)
+    return GST_FLOW_EOS;
+
+  caps = gst_sample_get_caps (sample);
+  g_object_get (appsrc, "caps", &current, NULL);
+  if (caps != NULL && (current == NULL || !gst_caps_is_equal (caps, current)))
+    g_object_set (appsrc, "caps", caps, NULL);
+
+  /* appsrc stamps the buffer with the call pipeline's running time. */
+  buffer = gst_buffer_copy (gst_sample_get_buffer (sample));
+  GST_BUFFER_PTS (buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+  g_signal_emit_by_name (appsrc, "push-buffer", buffer, &ret);
+  gst_buffer_unref (buffer);
+
+  /* The call's side may be flushing or stopping: the player goes on. */
+  return GST_FLOW_OK;
+}
+
+static gboolean
+on_player_bus_message (GstBus     *bus,
+                       GstMessage *message,
+                       gpointer    user_data)
+{
+  PlPeer *self = user_data;
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS) {
+    if (!gst_element_seek_simple (self->file_player, GST_FORMAT_TIME,
+                                  GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT, 0))
+      g_debug ("%s: the source file cannot be rewound", self->name);
+  } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR &&
+             !g_cancellable_is_cancelled (self->cancellable)) {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+
+    gst_message_parse_error (message, &error, NULL);
+    text = g_strdup_printf ("cannot play %s: %s", self->config->file_path, error->message);
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0, text);
+  }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GstElement *
+build_file_source (PlPeer  *self,
+                   GError **error)
+{
+  const char *fragment = pl_media_get_description ("source-file", error);
+  g_autofree char *description = NULL;
+  g_autoptr(GstElement) player = NULL;
+  g_autoptr(GstElement) source = NULL;
+  g_autoptr(GstElement) appsink = NULL;
+  g_autoptr(GstBus) bus = NULL;
+  GstElement *appsrc;
+
+  if (fragment == NULL)
+    return NULL;
+
+  description = g_strdup_printf ("%s ! appsink name=player-sink sync=true emit-signals=true "
+                                 "max-buffers=4", fragment);
+  player = gst_parse_launch_full (description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, error);
+  if (player == NULL) {
+    g_prefix_error (error, "pipelines/source-file.pipeline: ");
+    return NULL;
+  }
+  gst_object_ref_sink (player);
+
+  source = gst_bin_get_by_name (GST_BIN (player), "source");
+  if (source != NULL)
+    g_object_set (source, "location", self->config->file_path, NULL);
+
+  appsrc = gst_element_factory_make ("appsrc", "source");
+  if (appsrc == NULL) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE, "appsrc is not available");
+    return NULL;
+  }
+  g_object_set (appsrc, "is-live", TRUE, "do-timestamp", TRUE, "format", GST_FORMAT_TIME,
+                "max-bytes", (guint64) 48000 * 2 / 5, NULL);
+
+  appsink = gst_bin_get_by_name (GST_BIN (player), "player-sink");
+  g_signal_connect_object (appsink, "new-sample", G_CALLBACK (on_player_new_sample), appsrc, 0);
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (player));
+  self->file_watch_id = gst_bus_add_watch (bus, on_player_bus_message, self);
+  self->file_player = g_steal_pointer (&player);
+
+  return gst_object_ref_sink (appsrc);
+}
+
+static void
+stop_file_player (PlPeer *self)
+{
+  g_clear_handle_id (&self->file_watch_id, g_source_remove);
+  if (self->file_player != NULL)
+    gst_element_set_state (self->file_player, GST_STATE_NULL);
+  gst_clear_object (&self->file_player);
+}
+
 static GstElement *
 build_source (const PlMediaConfig *config,
               const char          *name,
@@ -594,17 +717,18 @@ build_source (const PlMediaConfig *config,
     [PL_SOURCE_SILENCE] = "source-silence",
     [PL_SOURCE_FILE] = "source-file",
   };
-  g_autoptr(GstElement) bin = pl_media_build_bin (fragments[config->source], error);
+  g_autoptr(GstElement) bin = NULL;
   g_autoptr(GstElement) source = NULL;
 
+  g_assert (config->source != PL_SOURCE_FILE);
+
+  bin = pl_media_build_bin (fragments[config->source], error);
   if (bin == NULL)
     return NULL;
 
   source = gst_bin_get_by_name (GST_BIN (bin), "source");
   if (source != NULL && config->source == PL_SOURCE_TONE)
     g_object_set (source, "freq", config->tone_hz, NULL);
-  else if (source != NULL && config->source == PL_SOURCE_FILE)
-    g_object_set (source, "location", config->file_path, NULL);
 
   return g_steal_pointer (&bin);
 }
@@ -698,7 +822,10 @@ build_pipeline (PlPeer  *self,
   g_autoptr(GstCaps) caps = NULL;
   g_autofree char *pipeline_name = NULL;
 
-  source = build_source (self->config, self->name, error);
+  if (self->config->source == PL_SOURCE_FILE)
+    source = build_file_source (self, error);
+  else
+    source = build_source (self->config, self->name, error);
   if (source == NULL)
     return FALSE;
   send = pl_media_build_bin ("audio-send", error);
@@ -808,6 +935,8 @@ pl_peer_dispose (GObject *object)
 {
   PlPeer *self = PL_PEER (object);
 
+  stop_file_player (self);
+  g_clear_handle_id (&self->record_timeout_id, g_source_remove);
   g_clear_handle_id (&self->drain_timeout_id, g_source_remove);
   g_clear_handle_id (&self->bus_watch_id, g_source_remove);
 
@@ -930,6 +1059,12 @@ pl_peer_start (PlPeer  *self,
   g_return_val_if_fail (PL_IS_PEER (self), FALSE);
   g_return_val_if_fail (!self->closed && self->close_task == NULL, FALSE);
 
+  if (self->file_player != NULL &&
+      gst_element_set_state (self->file_player, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                 "cannot play %s", self->config->file_path);
+    return FALSE;
+  }
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
                                        self->name);
@@ -1197,10 +1332,23 @@ on_drain_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A weak way back to the main context from webrtcbin's or a streaming thread,
+ * for the teardown's own steps (which must not be dropped as cancelled). */
 typedef struct {
   GWeakRef      peer_wr;
   GMainContext *context;
 } Drain;
+
+static Drain *
+drain_new (PlPeer *self)
+{
+  Drain *drain = g_new0 (Drain, 1);
+
+  g_weak_ref_init (&drain->peer_wr, self);
+  drain->context = g_main_context_ref (self->shared->context);
+
+  return drain;
+}
 
 static gboolean
 on_drained_idle (gpointer data)
@@ -1241,6 +1389,88 @@ on_drain_reply (GstPromise *promise,
   g_source_attach (source, drain->context);
 }
 
+/* 3b. Drain webrtcbin's operation queue: the reply to get-stats means every
+ * operation queued before it (a set-remote-description in flight) is done.
+ * Then 4. NULL, off the main loop. */
+static void
+drain_then_null (PlPeer *self)
+{
+  GstPromise *promise;
+
+  if (!self->started) {
+    go_to_null (self);
+    return;
+  }
+
+  self->drain_timeout_id = g_timeout_add (DRAIN_TIMEOUT_MS, on_drain_timeout, self);
+  promise = gst_promise_new_with_change_func (on_drain_reply, drain_new (self), NULL);
+  g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
+}
+
+static gboolean
+on_record_timeout (gpointer user_data)
+{
+  PlPeer *self = user_data;
+
+  self->record_timeout_id = 0;
+  g_debug ("%s: the recording did not finish in %d ms", self->name, RECORD_EOS_TIMEOUT_MS);
+  drain_then_null (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_recorded_idle (gpointer data)
+{
+  Drain *drain = data;
+  g_autoptr(PlPeer) self = g_weak_ref_get (&drain->peer_wr);
+
+  if (self != NULL && self->record_timeout_id != 0) {
+    g_clear_handle_id (&self->record_timeout_id, g_source_remove);
+    drain_then_null (self);
+  }
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The recording's streaming thread: EOS reached the file. */
+static GstPadProbeReturn
+on_record_sink_event (GstPad          *pad,
+                      GstPadProbeInfo *info,
+                      gpointer         user_data)
+{
+  Drain *drain = user_data;
+  g_autoptr(GSource) source = NULL;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+
+  source = g_idle_source_new ();
+  g_source_set_callback (source, on_recorded_idle, drain, drain_free);
+  g_source_set_static_name (source, "[partyline] recording finished");
+  g_source_attach (source, drain->context);
+
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+finish_recording (PlPeer *self)
+{
+  g_autoptr(GstElement) sink = gst_bin_get_by_name (GST_BIN (self->shared->receive_bin), "sink");
+  g_autoptr(GstPad) sink_pad = sink ? gst_element_get_static_pad (sink, "sink") : NULL;
+  g_autoptr(GstPad) branch_pad = gst_element_get_static_pad (self->shared->receive_bin, "sink");
+
+  if (sink_pad == NULL || branch_pad == NULL) {
+    drain_then_null (self);
+    return;
+  }
+
+  self->record_timeout_id = g_timeout_add (RECORD_EOS_TIMEOUT_MS, on_record_timeout, self);
+  gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_record_sink_event,
+                     drain_new (self), NULL);
+  gst_pad_send_event (branch_pad, gst_event_new_eos ());
+}
+
 void
 pl_peer_close_async (PlPeer             *self,
                      GAsyncReadyCallback callback,
@@ -1271,22 +1501,15 @@ pl_peer_close_async (PlPeer             *self,
   g_signal_handlers_disconnect_matched (self->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
                                         self->shared);
 
-  /* 3b. Drain webrtcbin's operation queue: the reply to get-stats means every
-   * operation queued before it (a set-remote-description in flight) is done. */
-  if (self->started) {
-    Drain *drain = g_new0 (Drain, 1);
-    GstPromise *promise;
+  stop_file_player (self);
 
-    g_weak_ref_init (&drain->peer_wr, self);
-    drain->context = g_main_context_ref (self->shared->context);
-    self->drain_timeout_id = g_timeout_add (DRAIN_TIMEOUT_MS, on_drain_timeout, self);
-    promise = gst_promise_new_with_change_func (on_drain_reply, drain, NULL);
-    g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
+  /* A recording gets its last Ogg page before anything stops. */
+  if (self->config->sink == PL_SINK_RECORD && g_atomic_int_get (&self->shared->receive_linked)) {
+    finish_recording (self);
     return;
   }
 
-  /* 4. NULL, off the main loop. */
-  go_to_null (self);
+  drain_then_null (self);
 }
 
 gboolean
