@@ -453,10 +453,9 @@ command_set_muted (PlCli      *cli,
   if (calls == NULL)
     return;
 
+  /* No event: `call` events are state changes; `list` shows who is muted. */
   for (guint i = 0; i < calls->len; i++)
     pl_call_set_muted (g_ptr_array_index (calls, i), muted);
-  for (guint i = 0; i < calls->len; i++)
-    emit_call (cli, g_ptr_array_index (calls, i));
 }
 
 static PlCall *

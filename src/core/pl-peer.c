@@ -502,6 +502,10 @@ dispatch_event (PlPeer    *self,
     break;
 
   case EVENT_CONNECTION_STATE:
+    /* With GST_DEBUG_DUMP_DOT_DIR set, every call leaves a graph of itself once connected. */
+    if (event->number == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+      GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
+                                         self->name);
     g_signal_emit (self, signals[SIGNAL_CONNECTION_STATE], 0, event->number, event->when);
     break;
 
