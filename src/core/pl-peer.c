@@ -800,6 +800,9 @@ configure_ice (PlPeer *self)
     if (g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
       g_object_set (agent, "upnp", FALSE, NULL);
     g_object_set (agent, "stun-pacing-timer", self->config->stun_pacing_ms, NULL);
+    g_debug ("%s: ICE pacing %u ms, UPnP off", self->name, self->config->stun_pacing_ms);
+  } else {
+    g_warning ("webrtcbin's ICE agent has no libnice agent: pacing and UPnP left as they are");
   }
 
   for (guint i = 0; self->config->ice_addresses && self->config->ice_addresses[i]; i++) {
