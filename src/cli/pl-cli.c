@@ -13,6 +13,7 @@
 #include "pl-cli.h"
 #include "pl-line.h"
 #include "pl-protocol.h"
+#include "pl-resources.h"
 
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
@@ -458,6 +459,39 @@ command_set_muted (PlCli      *cli,
     pl_call_set_muted (g_ptr_array_index (calls, i), muted);
 }
 
+/* An extension for tests and benchmarks: what the process holds now, and the
+ * longest main-loop stall since the previous `resources reset` (the probe
+ * starts with the first `resources`). */
+static void
+command_resources (PlCli   *cli,
+                   gboolean reset)
+{
+  Event *builder = event_begin (cli, "resources");
+  g_autofree char *human = NULL;
+  PlResources resources;
+
+  pl_loop_probe_start ();
+  pl_resources_get (&resources);
+  if (reset)
+    pl_loop_probe_take_max_stall_ms (TRUE);
+
+  add_int (builder, "pipelines", pl_line_get_pipeline_count (cli->line));
+  add_int (builder, "calls", resources.calls);
+  add_int (builder, "peers", resources.peers);
+  add_int (builder, "webrtcbins", resources.webrtcbins);
+  add_int (builder, "nice_agents", resources.nice_agents);
+  add_int (builder, "threads", resources.threads);
+  add_int (builder, "fds", resources.fds);
+  add_int (builder, "rss_kib", resources.rss_kib);
+  add_double (builder, "max_stall_ms", resources.max_stall_ms);
+  human = g_strdup_printf ("resources: %u pipelines, %u calls, %u webrtcbins, %u nice agents, "
+                           "%u threads, %u fds, %" G_GUINT64_FORMAT " KiB, longest stall "
+                           "%.1f ms", pl_line_get_pipeline_count (cli->line), resources.calls,
+                           resources.webrtcbins, resources.nice_agents, resources.threads,
+                           resources.fds, resources.rss_kib, resources.max_stall_ms);
+  event_end (cli, builder, human);
+}
+
 static PlCall *
 lookup_one (PlCli      *cli,
             const char *command,
@@ -555,6 +589,9 @@ run_command (PlCli      *cli,
       add_string (builder, "path", path);
       event_end (cli, builder, human);
     }
+  } else if (g_str_equal (name, "resources") &&
+             (rest[0] == NULL || (g_str_equal (rest[0], "reset") && rest[1] == NULL))) {
+    command_resources (cli, rest[0] != NULL);
   } else if (g_str_equal (name, "quit") && rest[0] == NULL) {
     quit (cli);
   } else {

@@ -14,6 +14,7 @@
 
 #include "pl-call-private.h"
 #include "pl-error.h"
+#include "pl-resources.h"
 
 /* An outgoing call nobody answers ends with reason "timeout". */
 #define RING_TIMEOUT_S 60
@@ -421,6 +422,7 @@ pl_call_finalize (GObject *object)
   g_free (self->id);
   g_free (self->peer_number);
   g_free (self->reason);
+  _pl_resources_add (&_pl_resources_calls, -1);
 
   G_OBJECT_CLASS (pl_call_parent_class)->finalize (object);
 }
@@ -473,6 +475,7 @@ pl_call_class_init (PlCallClass *klass)
 static void
 pl_call_init (PlCall *self)
 {
+  _pl_resources_add (&_pl_resources_calls, 1);
   self->cancellable = g_cancellable_new ();
   self->pending_candidates = g_array_new (FALSE, FALSE, sizeof (PendingCandidate));
   g_array_set_clear_func (self->pending_candidates, pending_candidate_clear);

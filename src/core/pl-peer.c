@@ -24,6 +24,7 @@
 
 #include "pl-peer.h"
 #include "pl-error.h"
+#include "pl-resources.h"
 #include "pl-teardown.h"
 
 #include <gst/sdp/sdp.h>
@@ -781,6 +782,13 @@ build_receive (const PlMediaConfig *config,
 }
 
 static void
+on_nice_agent_weak_notify (gpointer  data,
+                           GObject  *where_the_object_was)
+{
+  _pl_resources_add (&_pl_resources_nice_agents, -1);
+}
+
+static void
 configure_ice (PlPeer *self)
 {
   g_autoptr(GstWebRTCICE) ice = NULL;
@@ -801,6 +809,9 @@ configure_ice (PlPeer *self)
       g_object_set (agent, "upnp", FALSE, NULL);
     g_object_set (agent, "stun-pacing-timer", self->config->stun_pacing_ms, NULL);
     g_debug ("%s: ICE pacing %u ms, UPnP off", self->name, self->config->stun_pacing_ms);
+    /* A backstop for leaks inside webrtcbin (guide: the NiceAgent weak-ref check). */
+    _pl_resources_add (&_pl_resources_nice_agents, 1);
+    g_object_weak_ref (agent, on_nice_agent_weak_notify, NULL);
   } else {
     g_warning ("webrtcbin's ICE agent has no libnice agent: pacing and UPnP left as they are");
   }
@@ -974,6 +985,7 @@ pl_peer_finalize (GObject *object)
   g_clear_pointer (&self->config, pl_media_config_free);
   g_free (self->call_id);
   g_free (self->name);
+  _pl_resources_add (&_pl_resources_peers, -1);
 
   G_OBJECT_CLASS (pl_peer_parent_class)->finalize (object);
 }
@@ -1021,6 +1033,7 @@ pl_peer_class_init (PlPeerClass *klass)
 static void
 pl_peer_init (PlPeer *self)
 {
+  _pl_resources_add (&_pl_resources_peers, 1);
   self->last_level_db = -100.0;
 }
 

@@ -1,0 +1,114 @@
+/* pl-resources.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pl-resources"
+
+#include "config.h"
+
+#include "pl-resources.h"
+#include "pl-peer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PROBE_TICK_MS 2
+
+int _pl_resources_calls;
+int _pl_resources_peers;
+int _pl_resources_nice_agents;
+
+static guint probe_id;
+static gint64 probe_last;
+static double probe_max_stall_ms = -1;
+
+void
+_pl_resources_add (int *counter,
+                   int  delta)
+{
+  g_atomic_int_add (counter, delta);
+}
+
+static guint
+count_entries (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  if (dir == NULL)
+    return 0;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+
+  return n;
+}
+
+static guint64
+read_rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+  guint64 kib = 0;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return 0;
+  line = strstr (status, "\nVmRSS:");
+  if (line != NULL)
+    sscanf (line + strlen ("\nVmRSS:"), "%" G_GUINT64_FORMAT, &kib);
+
+  return kib;
+}
+
+void
+pl_resources_get (PlResources *out)
+{
+  g_return_if_fail (out != NULL);
+
+  out->calls = g_atomic_int_get (&_pl_resources_calls);
+  out->peers = g_atomic_int_get (&_pl_resources_peers);
+  out->webrtcbins = pl_peer_get_live_webrtcbin_count ();
+  out->nice_agents = g_atomic_int_get (&_pl_resources_nice_agents);
+  /* The directory handle itself is one of the descriptors. */
+  out->fds = count_entries ("/proc/self/fd") - 1;
+  out->threads = count_entries ("/proc/self/task");
+  out->rss_kib = read_rss_kib ();
+  out->max_stall_ms = pl_loop_probe_take_max_stall_ms (FALSE);
+}
+
+static gboolean
+on_probe_tick (gpointer user_data)
+{
+  gint64 now = g_get_monotonic_time ();
+  double stall_ms = (now - probe_last) / 1000.0 - PROBE_TICK_MS;
+
+  if (stall_ms > probe_max_stall_ms)
+    probe_max_stall_ms = stall_ms;
+  probe_last = now;
+
+  return G_SOURCE_CONTINUE;
+}
+
+void
+pl_loop_probe_start (void)
+{
+  if (probe_id != 0)
+    return;
+
+  probe_last = g_get_monotonic_time ();
+  probe_max_stall_ms = 0;
+  probe_id = g_timeout_add_full (G_PRIORITY_HIGH, PROBE_TICK_MS, on_probe_tick, NULL, NULL);
+}
+
+double
+pl_loop_probe_take_max_stall_ms (gboolean reset)
+{
+  double max = probe_max_stall_ms;
+
+  if (reset && probe_id != 0) {
+    probe_max_stall_ms = 0;
+    probe_last = g_get_monotonic_time ();
+  }
+
+  return max;
+}
