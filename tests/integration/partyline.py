@@ -15,7 +15,8 @@ Every phone has a reader thread that parses each stdout line (one JSON object
 per line with --json) into a queue; `wait_event` takes events from that queue
 into the phone's history and returns the first one that matches. Nothing
 waits by sleeping: every wait blocks on a queue or a process with a deadline.
-Each process's stderr goes to a log file, whose tail is printed on failure.
+Each process's stderr goes to a log file, whose tail is printed on failure;
+each phone's stdout is copied to another.
 
 Output is TAP: `Test` prints the plan, one `ok`/`not ok` line per step, and
 `Bail out!` when a step fails (later steps depend on it) or the watchdog
@@ -228,10 +229,15 @@ class Phone(Process):
             self.wait_event('registered', number=number)
 
     def _read(self):
-        for line in self.proc.stdout:
-            line = line.strip()
-            if not line:
-                continue
+        with open(os.path.join(self.test.logdir, f'{self.name}.stdout.log'), 'w') as copy:
+            for line in self.proc.stdout:
+                copy.write(line)
+                copy.flush()
+                self._parse(line.strip())
+        self._queue.put(None)
+
+    def _parse(self, line):
+        if line:
             try:
                 ev = json.loads(line, parse_constant=_not_json)
                 if not isinstance(ev, dict) or 'event' not in ev:
@@ -239,7 +245,6 @@ class Phone(Process):
             except ValueError as e:
                 ev = {'event': '<not-json>', 'line': line, 'why': str(e)}
             self._queue.put(ev)
-        self._queue.put(None)
 
     def _take(self, timeout):
         """Move one event from the queue to the history; False on timeout or EOF."""
