@@ -19,13 +19,18 @@ teardown_worker (gpointer data,
   GstElement *pipeline = g_task_get_task_data (task);
   GstStateChangeReturn ret;
 
-  ret = gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_autofree char *name = NULL;
 
-  /* Returning from this thread queues the callback on the task's context;
-   * the GTask, and with it our ref on the pipeline, is released there. */
+  ret = gst_element_set_state (pipeline, GST_STATE_NULL);
+  name = gst_object_get_name (GST_OBJECT (pipeline));
+
+  /* Drop our ref here, while the caller still holds its own: the last ref of
+   * a webrtcbin must be dropped on the main thread (webrtcbin-1.22.md, bug 13),
+   * and this GTask may well be freed on this thread. */
+  g_task_set_task_data (task, NULL, NULL);
+
   if (ret == GST_STATE_CHANGE_FAILURE)
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-                             "%s did not reach NULL", GST_OBJECT_NAME (pipeline));
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s did not reach NULL", name);
   else
     g_task_return_boolean (task, TRUE);
 }

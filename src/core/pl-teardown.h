@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 /* Sets @pipeline to GST_STATE_NULL on a small worker pool and calls
  * @callback on the calling thread's default main context when it is there.
  * NULL costs 5–10 ms per call, so a group hang-up done on the main loop
- * would stall it; the pool runs them side by side. The caller keeps its own
- * reference to @pipeline and drops it on the main thread afterwards. */
+ * would stall it; the pool runs them side by side. The caller must keep its
+ * own reference to @pipeline until @callback runs, and drop it on the main
+ * thread (the worker's is gone by then). */
 void     pl_teardown_to_null_async  (GstElement         *pipeline,
                                      GAsyncReadyCallback callback,
                                      gpointer            user_data);
