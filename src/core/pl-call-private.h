@@ -11,13 +11,14 @@
 
 G_BEGIN_DECLS
 
-/* Builds the pipeline and makes the offer; `call` goes out with it. */
+/* Builds the pipeline and makes the offer; `call` goes out with it. A
+ * pipeline that cannot be built ends the call with reason "failed". */
 PlCall *_pl_call_new_outgoing   (PlSignalingClient   *signaling,
                                  const char          *peer,
                                  const PlMediaConfig *config,
-                                 gint64               dialed_at,
-                                 GError             **error);
-/* Builds the pipeline for an offer that arrived and applies it. */
+                                 gint64               dialed_at);
+/* Builds the pipeline for an offer that arrived and applies it; fails at
+ * once only for an offer without Opus audio. */
 PlCall *_pl_call_new_incoming   (PlSignalingClient   *signaling,
                                  const PlMessage     *call_msg,
                                  const PlMediaConfig *config,

@@ -45,6 +45,7 @@ struct _PlCall
   gboolean           offer_sent;       /* the server knows this call */
   gboolean           remote_set;
   gboolean           answer_requested;
+  char              *remote_offer;     /* until the pipeline can take it */
   GArray            *pending_candidates;
 
   gint64             started_at;       /* dial, or answer */
@@ -422,6 +423,7 @@ pl_call_finalize (GObject *object)
   g_free (self->id);
   g_free (self->peer_number);
   g_free (self->reason);
+  g_free (self->remote_offer);
   _pl_resources_add (&_pl_resources_calls, -1);
 
   G_OBJECT_CLASS (pl_call_parent_class)->finalize (object);
@@ -485,16 +487,43 @@ pl_call_init (PlCall *self)
   self->teardown_ms = -1;
 }
 
-static gboolean
-attach_peer (PlCall              *self,
-             const PlMediaConfig *config,
-             int                  payload_type,
-             GError             **error)
+static void
+peer_started_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(PlCall) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!pl_peer_start_finish (PL_PEER (object), result, &error)) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_message ("call %s with %s failed: %s", self->id, self->peer_number, error->message);
+      end_call (self, "failed", TRUE);
+    }
+    return;
+  }
+
+  g_debug ("%s: pipeline playing after %.1f ms", self->id,
+           ms_between (self->started_at, g_get_monotonic_time ()));
+
+  if (self->direction == PL_CALL_DIRECTION_OUTGOING) {
+    pl_peer_create_offer (self->peer);
+  } else {
+    g_autofree char *offer = g_steal_pointer (&self->remote_offer);
+
+    pl_peer_set_remote_description (self->peer, GST_WEBRTC_SDP_TYPE_OFFER, offer);
+  }
+}
+
+/* The pipeline is built and started on the worker pool; the offer (or the
+ * remote offer) follows in peer_started_cb (). */
+static void
+start_peer (PlCall              *self,
+            const PlMediaConfig *config,
+            int                  payload_type)
 {
   self->peer = pl_peer_new (self->id, self->peer_number, self->cancellable, config,
-                            payload_type, error);
-  if (self->peer == NULL)
-    return FALSE;
+                            payload_type);
 
   g_signal_connect (self->peer, "local-description", G_CALLBACK (on_peer_local_description), self);
   g_signal_connect (self->peer, "remote-description-set",
@@ -507,17 +536,16 @@ attach_peer (PlCall              *self,
   g_signal_connect (self->peer, "stats", G_CALLBACK (on_peer_stats), self);
   g_signal_connect (self->peer, "failed", G_CALLBACK (on_peer_failed), self);
 
-  return pl_peer_start (self->peer, error);
+  pl_peer_start_async (self->peer, peer_started_cb, g_object_ref (self));
 }
 
 PlCall *
 _pl_call_new_outgoing (PlSignalingClient   *signaling,
                        const char          *peer,
                        const PlMediaConfig *config,
-                       gint64               dialed_at,
-                       GError             **error)
+                       gint64               dialed_at)
 {
-  g_autoptr(PlCall) self = NULL;
+  PlCall *self;
 
   g_return_val_if_fail (PL_IS_SIGNALING_CLIENT (signaling), NULL);
   g_return_val_if_fail (pl_number_is_valid (peer), NULL);
@@ -529,15 +557,9 @@ _pl_call_new_outgoing (PlSignalingClient   *signaling,
   self->signaling = g_object_ref (signaling);
   self->started_at = dialed_at;
 
-  if (!attach_peer (self, config, OFFER_PAYLOAD_TYPE, error)) {
-    end_call (self, "failed", FALSE);
-    return NULL;
-  }
-  g_debug ("%s: pipeline playing after %.1f ms", self->id,
-           ms_between (self->started_at, g_get_monotonic_time ()));
-  pl_peer_create_offer (self->peer);
+  start_peer (self, config, OFFER_PAYLOAD_TYPE);
 
-  return g_steal_pointer (&self);
+  return self;
 }
 
 PlCall *
@@ -546,7 +568,8 @@ _pl_call_new_incoming (PlSignalingClient   *signaling,
                        const PlMediaConfig *config,
                        GError             **error)
 {
-  g_autoptr(PlCall) self = NULL;
+  g_autoptr(PlMessage) ringing = NULL;
+  PlCall *self;
   int payload_type;
 
   g_return_val_if_fail (PL_IS_SIGNALING_CLIENT (signaling), NULL);
@@ -565,21 +588,16 @@ _pl_call_new_incoming (PlSignalingClient   *signaling,
   self->direction = PL_CALL_DIRECTION_INCOMING;
   self->signaling = g_object_ref (signaling);
   self->state = PL_CALL_STATE_INCOMING;
+  self->started_at = g_get_monotonic_time ();
+  self->remote_offer = g_strdup (call_msg->sdp);
 
-  if (!attach_peer (self, config, payload_type, error)) {
-    end_call (self, "failed", FALSE);
-    return NULL;
-  }
-  pl_peer_set_remote_description (self->peer, GST_WEBRTC_SDP_TYPE_OFFER, call_msg->sdp);
+  start_peer (self, config, payload_type);
 
   /* We alert our user from now on. */
-  {
-    g_autoptr(PlMessage) ringing = pl_message_new (PL_MESSAGE_RINGING);
+  ringing = pl_message_new (PL_MESSAGE_RINGING);
+  send_message (self, ringing);
 
-    send_message (self, ringing);
-  }
-
-  return g_steal_pointer (&self);
+  return self;
 }
 
 void

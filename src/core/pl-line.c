@@ -486,10 +486,7 @@ pl_line_dial (PlLine     *self,
     return NULL;
   }
 
-  call = _pl_call_new_outgoing (self->signaling, number, self->config, dialed_at, error);
-  if (call == NULL)
-    return NULL;
-
+  call = _pl_call_new_outgoing (self->signaling, number, self->config, dialed_at);
   add_call (self, call);
 
   return call;

@@ -25,7 +25,7 @@
 #include "pl-peer.h"
 #include "pl-error.h"
 #include "pl-resources.h"
-#include "pl-teardown.h"
+#include "pl-worker.h"
 
 #include <gst/sdp/sdp.h>
 #include <errno.h>
@@ -95,7 +95,9 @@ struct _PlPeer
   GstElement    *file_player;  /* --source file: a looping decoder feeding `source` */
   guint          file_watch_id;
 
+  gboolean       building;     /* the worker pool is building and starting it */
   gboolean       started;
+  gboolean       muted;
   GTask         *close_task;   /* while closing */
   guint          record_timeout_id;
   guint          drain_timeout_id;
@@ -665,7 +667,6 @@ build_file_source (PlPeer  *self,
   g_autoptr(GstElement) player = NULL;
   g_autoptr(GstElement) source = NULL;
   g_autoptr(GstElement) appsink = NULL;
-  g_autoptr(GstBus) bus = NULL;
   GstElement *appsrc;
 
   if (fragment == NULL)
@@ -695,8 +696,6 @@ build_file_source (PlPeer  *self,
   appsink = gst_bin_get_by_name (GST_BIN (player), "player-sink");
   g_signal_connect_object (appsink, "new-sample", G_CALLBACK (on_player_new_sample), appsrc, 0);
 
-  bus = gst_pipeline_get_bus (GST_PIPELINE (player));
-  self->file_watch_id = gst_bus_add_watch (bus, on_player_bus_message, self);
   self->file_player = g_steal_pointer (&player);
 
   return gst_object_ref_sink (appsrc);
@@ -939,12 +938,6 @@ build_pipeline (PlPeer  *self,
 
   configure_ice (self);
 
-  {
-    g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
-
-    self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
-  }
-
   return TRUE;
 }
 
@@ -1042,10 +1035,9 @@ pl_peer_new (const char          *call_id,
              const char          *name,
              GCancellable        *cancellable,
              const PlMediaConfig *config,
-             int                  payload_type,
-             GError             **error)
+             int                  payload_type)
 {
-  g_autoptr(PlPeer) self = NULL;
+  PlPeer *self;
 
   g_return_val_if_fail (call_id != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -1066,35 +1058,119 @@ pl_peer_new (const char          *call_id,
   self->shared->call_id = g_strdup (call_id);
   self->shared->context = g_main_context_ref_thread_default ();
 
-  if (!build_pipeline (self, error))
-    return NULL;
-
-  return g_steal_pointer (&self);
+  return self;
 }
 
-gboolean
-pl_peer_start (PlPeer  *self,
-               GError **error)
+static guint
+add_bus_watch (PlPeer     *self,
+               GstElement *pipeline,
+               GstBusFunc  func)
 {
-  g_return_val_if_fail (PL_IS_PEER (self), FALSE);
-  g_return_val_if_fail (!self->closed && self->close_task == NULL, FALSE);
+  g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
+  g_autoptr(GSource) source = gst_bus_create_watch (bus);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (func), self, NULL);
+  return g_source_attach (source, self->shared->context);
+}
+
+/* The worker pool. The main thread leaves the peer's pipeline fields alone
+ * while `building` is set, and holds a ref on the peer until start_cb (). */
+static void
+start_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  PlPeer *self = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!build_pipeline (self, &error)) {
+    g_task_return_error (task, g_steal_pointer (&error));
+    return;
+  }
 
   if (self->file_player != NULL &&
       gst_element_set_state (self->file_player, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
-                 "cannot play %s", self->config->file_path);
-    return FALSE;
+    g_task_return_new_error (task, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                             "cannot play %s", self->config->file_path);
+    return;
   }
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
                                        self->name);
-    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
-                 "the call's pipeline could not start (is the audio device available?)");
-    return FALSE;
+    g_task_return_new_error (task, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                             "the call's pipeline could not start "
+                             "(is the audio device available?)");
+    return;
   }
-  self->started = TRUE;
 
-  return TRUE;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void continue_close (PlPeer *self);
+
+/* Back on the main context. */
+static void
+start_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) outer = user_data;
+  PlPeer *self = g_task_get_source_object (outer);
+  g_autoptr(GError) error = NULL;
+
+  self->building = FALSE;
+  if (self->pipeline != NULL)
+    self->bus_watch_id = add_bus_watch (self, self->pipeline, on_bus_message);
+  if (self->file_player != NULL)
+    self->file_watch_id = add_bus_watch (self, self->file_player, on_player_bus_message);
+
+  if (g_task_propagate_boolean (G_TASK (result), &error)) {
+    self->started = TRUE;
+    if (self->mute != NULL)
+      g_object_set (self->mute, "mute", self->muted, NULL);
+  }
+
+  if (self->close_task != NULL) {
+    /* Hung up while the pipeline was being built. */
+    continue_close (self);
+    g_task_return_new_error (outer, G_IO_ERROR, G_IO_ERROR_CANCELLED, "the call was hung up");
+  } else if (error != NULL) {
+    g_task_return_error (outer, g_steal_pointer (&error));
+  } else {
+    g_task_return_boolean (outer, TRUE);
+  }
+}
+
+void
+pl_peer_start_async (PlPeer             *self,
+                     GAsyncReadyCallback callback,
+                     gpointer            user_data)
+{
+  g_autoptr(GTask) outer = NULL;
+  g_autoptr(GTask) inner = NULL;
+
+  g_return_if_fail (PL_IS_PEER (self));
+  g_return_if_fail (!self->building && !self->started && self->pipeline == NULL);
+  g_return_if_fail (self->close_task == NULL && !self->closed);
+
+  outer = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (outer, pl_peer_start_async);
+
+  self->building = TRUE;
+  inner = g_task_new (NULL, NULL, start_cb, g_steal_pointer (&outer));
+  g_task_set_task_data (inner, self, NULL);
+  pl_worker_run_in_thread (inner, start_thread);
+}
+
+gboolean
+pl_peer_start_finish (PlPeer       *self,
+                      GAsyncResult *result,
+                      GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 void
@@ -1186,7 +1262,8 @@ pl_peer_set_muted (PlPeer  *self,
 {
   g_return_if_fail (PL_IS_PEER (self));
 
-  if (self->mute != NULL)
+  self->muted = muted;
+  if (self->started && self->mute != NULL)
     g_object_set (self->mute, "mute", muted, NULL);
 }
 
@@ -1225,8 +1302,9 @@ pl_peer_dump_dot (PlPeer  *self,
 
   g_return_val_if_fail (PL_IS_PEER (self), NULL);
 
-  if (self->pipeline == NULL) {
-    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_INVALID_STATE, "the call has no pipeline");
+  if (self->pipeline == NULL || self->building) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_INVALID_STATE,
+                 "the call's pipeline is not built yet");
     return NULL;
   }
 
@@ -1314,7 +1392,7 @@ to_null_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   GstElement *pipeline;
 
-  if (!pl_teardown_to_null_finish (result, &error))
+  if (!pl_worker_set_null_finish (result, &error))
     g_warning ("%s: %s", self->name, error->message);
 
   g_clear_handle_id (&self->bus_watch_id, g_source_remove);
@@ -1337,7 +1415,7 @@ static void
 go_to_null (PlPeer *self)
 {
   g_clear_handle_id (&self->drain_timeout_id, g_source_remove);
-  pl_teardown_to_null_async (self->pipeline, to_null_cb, g_object_ref (self));
+  pl_worker_set_null_async (self->pipeline, to_null_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -1503,13 +1581,14 @@ pl_peer_close_async (PlPeer             *self,
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, pl_peer_close_async);
 
-  if (self->closed || self->pipeline == NULL) {
-    g_task_return_boolean (task, TRUE);
-    return;
-  }
   if (self->close_task != NULL) {
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, "%s is already closing",
                              self->name);
+    return;
+  }
+  if (self->closed || (self->pipeline == NULL && !self->building)) {
+    self->closed = TRUE;
+    g_task_return_boolean (task, TRUE);
     return;
   }
   self->close_task = g_steal_pointer (&task);
@@ -1517,9 +1596,26 @@ pl_peer_close_async (PlPeer             *self,
   /* 1. Late callbacks see the call cancelled (the call has done it already). */
   g_cancellable_cancel (self->cancellable);
 
+  /* The worker is still building: start_cb () goes on from here. */
+  if (!self->building)
+    continue_close (self);
+}
+
+static void
+continue_close (PlPeer *self)
+{
+  if (self->pipeline == NULL) {
+    g_autoptr(GTask) task = g_steal_pointer (&self->close_task);
+
+    self->closed = TRUE;
+    g_task_return_boolean (task, TRUE);
+    return;
+  }
+
   /* 3. Our handlers go before NULL; running ones still check the cancellable. */
-  g_signal_handlers_disconnect_matched (self->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
-                                        self->shared);
+  if (self->webrtc != NULL)
+    g_signal_handlers_disconnect_matched (self->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
+                                          self->shared);
 
   stop_file_player (self);
 

@@ -30,10 +30,16 @@ PlPeer     *pl_peer_new                    (const char          *call_id,
                                             const char          *name,
                                             GCancellable        *cancellable,
                                             const PlMediaConfig *config,
-                                            int                  payload_type,
-                                            GError             **error);
-gboolean    pl_peer_start                  (PlPeer  *self,
-                                            GError **error);
+                                            int                  payload_type);
+/* Builds the pipeline from pipelines/ and sets it PLAYING on the worker pool;
+ * completes on the main context (G_IO_ERROR_CANCELLED if it was closed
+ * meanwhile). Nothing else may be asked of the peer before. */
+void        pl_peer_start_async            (PlPeer             *self,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+gboolean    pl_peer_start_finish           (PlPeer       *self,
+                                            GAsyncResult *result,
+                                            GError      **error);
 void        pl_peer_create_offer           (PlPeer *self);
 void        pl_peer_create_answer          (PlPeer *self);
 void        pl_peer_set_remote_description (PlPeer          *self,
