@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "pl-cli.h"
+#include "pl-line.h"
 #include "pl-protocol.h"
 
 #include <gio/gio.h>
@@ -107,6 +108,7 @@ main (int   argc,
   g_auto(GStrv) stun = NULL;
   g_auto(GStrv) turn = NULL;
   g_auto(GStrv) ice_addresses = NULL;
+  int ring_timeout_s = PL_LINE_DEFAULT_RING_TIMEOUT_S;
   gboolean analyze = FALSE;
   gboolean json = FALSE;
   gboolean version = FALSE;
@@ -133,6 +135,8 @@ main (int   argc,
     { "ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ice_addresses,
       "Gather host candidates on this local address only (repeatable)", "IP" },
     { "dial", 0, 0, G_OPTION_ARG_STRING, &dial, "Dial these numbers once registered", "N[,N…]" },
+    { "ring-timeout", 0, 0, G_OPTION_ARG_INT, &ring_timeout_s,
+      "End an outgoing call nobody answers after S seconds (0: never; default 60)", "S" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per line on stdout", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -180,6 +184,10 @@ main (int   argc,
   }
   if (server == NULL)
     server = g_strdup ("ws://127.0.0.1:8443/ws");
+  if (ring_timeout_s < 0 || ring_timeout_s > 24 * 3600) {
+    fprintf (stderr, "partyline-cli: --ring-timeout takes 0 to 86400 seconds\n");
+    return PL_CLI_EXIT_USAGE;
+  }
 
   media = pl_media_config_new ();
   if (!check_ws_url (server, &error) ||
@@ -224,6 +232,7 @@ main (int   argc,
   options.number = number;
   options.token = token;
   options.auto_answer_ms = auto_answer_ms;
+  options.ring_timeout_s = ring_timeout_s;
   options.dial = dial_numbers;
   options.json = json;
   options.media = media;

@@ -492,6 +492,19 @@ command_resources (PlCli   *cli,
   event_end (cli, builder, human);
 }
 
+/* `settle`: the `resources` event once no pipeline is left, lingering ones included. */
+static void
+settle_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  PlCli *cli = user_data;
+
+  pl_line_settle_finish (PL_LINE (object), result, NULL);
+  if (!cli->quitting)
+    command_resources (cli, FALSE);
+}
+
 static PlCall *
 lookup_one (PlCli      *cli,
             const char *command,
@@ -592,6 +605,8 @@ run_command (PlCli      *cli,
   } else if (g_str_equal (name, "resources") &&
              (rest[0] == NULL || (g_str_equal (rest[0], "reset") && rest[1] == NULL))) {
     command_resources (cli, rest[0] != NULL);
+  } else if (g_str_equal (name, "settle") && rest[0] == NULL) {
+    pl_line_settle_async (cli->line, settle_cb, cli);
   } else if (g_str_equal (name, "quit") && rest[0] == NULL) {
     quit (cli);
   } else {
@@ -692,6 +707,7 @@ pl_cli_run (const PlCliOptions *options)
 
   cli.line = pl_line_new (options->server_url, options->number, options->token, options->media);
   pl_line_set_auto_answer (cli.line, options->auto_answer_ms);
+  pl_line_set_ring_timeout (cli.line, options->ring_timeout_s);
   g_signal_connect (cli.line, "call-added", G_CALLBACK (on_line_call_added), &cli);
   g_signal_connect (cli.line, "call-removed", G_CALLBACK (on_line_call_removed), &cli);
   g_signal_connect (cli.line, "unregistered", G_CALLBACK (on_line_unregistered), &cli);

@@ -16,6 +16,7 @@ typedef struct {
   char          *number;
   char          *token;
   int            auto_answer_ms;  /* -1: off */
+  guint          ring_timeout_s;  /* 0: never */
   GStrv          dial;            /* numbers to dial once registered, or NULL */
   gboolean       json;
   PlMediaConfig *media;

@@ -12,10 +12,12 @@
 G_BEGIN_DECLS
 
 /* Builds the pipeline and makes the offer; `call` goes out with it. A
- * pipeline that cannot be built ends the call with reason "failed". */
+ * pipeline that cannot be built ends the call with reason "failed", one that
+ * nobody answers in @ring_timeout_s (0: never) with reason "timeout". */
 PlCall *_pl_call_new_outgoing   (PlSignalingClient   *signaling,
                                  const char          *peer,
                                  const PlMediaConfig *config,
+                                 guint                ring_timeout_s,
                                  gint64               dialed_at);
 /* Builds the pipeline for an offer that arrived and applies it; fails at
  * once only for an offer without Opus audio. */

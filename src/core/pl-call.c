@@ -16,8 +16,6 @@
 #include "pl-error.h"
 #include "pl-resources.h"
 
-/* An outgoing call nobody answers ends with reason "timeout". */
-#define RING_TIMEOUT_S 60
 /* Payload type of the Opus stream in our offers. */
 #define OFFER_PAYLOAD_TYPE 96
 
@@ -56,6 +54,7 @@ struct _PlCall
   double             duration_ms;
   double             teardown_ms;
 
+  guint              ring_timeout_s;   /* outgoing, unanswered → "timeout" */
   guint              ring_timeout_id;
   guint              answer_timeout_id;
 };
@@ -234,7 +233,8 @@ on_peer_local_description (PlPeer     *peer,
     msg->sdp = g_strdup (sdp);
     send_message (self, msg);
     self->offer_sent = TRUE;
-    self->ring_timeout_id = g_timeout_add_seconds (RING_TIMEOUT_S, on_ring_timeout, self);
+    if (self->ring_timeout_s > 0)
+      self->ring_timeout_id = g_timeout_add_seconds (self->ring_timeout_s, on_ring_timeout, self);
     set_state (self, PL_CALL_STATE_DIALING);
   } else {
     msg = pl_message_new (PL_MESSAGE_ACCEPT);
@@ -543,6 +543,7 @@ PlCall *
 _pl_call_new_outgoing (PlSignalingClient   *signaling,
                        const char          *peer,
                        const PlMediaConfig *config,
+                       guint                ring_timeout_s,
                        gint64               dialed_at)
 {
   PlCall *self;
@@ -556,6 +557,7 @@ _pl_call_new_outgoing (PlSignalingClient   *signaling,
   self->direction = PL_CALL_DIRECTION_OUTGOING;
   self->signaling = g_object_ref (signaling);
   self->started_at = dialed_at;
+  self->ring_timeout_s = ring_timeout_s;
 
   start_peer (self, config, OFFER_PAYLOAD_TYPE);
 

@@ -37,12 +37,14 @@ struct _PlLine
   PlSignalingClient *signaling;
   gboolean           registered;
   int                auto_answer_ms;
+  guint              ring_timeout_s;
 
   GHashTable        *calls;        /* number → PlCall (ref), live calls */
   GHashTable        *calls_by_id;  /* call_id → PlCall, live calls */
   GPtrArray         *order;        /* live calls, oldest first */
   GHashTable        *ending;       /* PlCall (ref) set, going to NULL */
   GList             *groups;       /* Group*, hang-ups waiting for NULL */
+  GList             *settle_tasks; /* GTask*, waiting for no pipeline at all */
   GTask             *shutdown_task;
 };
 
@@ -92,6 +94,32 @@ complete_groups (PlLine *self,
 }
 
 static void
+lingering_released_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  pl_peer_wait_lingering_finish (result, NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Settles hand over to the lingering pipelines once no call has a pipeline. */
+static void
+check_settled (PlLine *self)
+{
+  GList *tasks;
+
+  if (pl_line_get_pipeline_count (self) > 0)
+    return;
+
+  tasks = g_steal_pointer (&self->settle_tasks);
+  for (GList *l = tasks; l != NULL; l = l->next)
+    pl_peer_wait_lingering_async (lingering_released_cb, l->data);
+  g_list_free (tasks);
+}
+
+static void
 on_call_ending (PlCall     *call,
                 const char *reason,
                 gpointer    user_data)
@@ -128,6 +156,7 @@ on_call_state_changed (PlCall  *call,
   g_signal_handlers_disconnect_by_data (call, self);
   g_signal_emit (self, signals[SIGNAL_CALL_REMOVED], 0, call);
   complete_groups (self, call);
+  check_settled (self);
 }
 
 static void
@@ -255,6 +284,7 @@ pl_line_dispose (GObject *object)
   g_clear_pointer (&self->calls, g_hash_table_unref);
   g_clear_pointer (&self->ending, g_hash_table_unref);
   g_list_free_full (g_steal_pointer (&self->groups), (GDestroyNotify) group_free);
+  g_list_free_full (g_steal_pointer (&self->settle_tasks), g_object_unref);
 
   G_OBJECT_CLASS (pl_line_parent_class)->dispose (object);
 }
@@ -296,6 +326,7 @@ static void
 pl_line_init (PlLine *self)
 {
   self->auto_answer_ms = -1;
+  self->ring_timeout_s = PL_LINE_DEFAULT_RING_TIMEOUT_S;
   self->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->calls_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->order = g_ptr_array_new ();
@@ -347,6 +378,15 @@ pl_line_is_registered (PlLine *self)
   g_return_val_if_fail (PL_IS_LINE (self), FALSE);
 
   return self->registered;
+}
+
+void
+pl_line_set_ring_timeout (PlLine *self,
+                          guint   seconds)
+{
+  g_return_if_fail (PL_IS_LINE (self));
+
+  self->ring_timeout_s = seconds;
 }
 
 void
@@ -486,7 +526,8 @@ pl_line_dial (PlLine     *self,
     return NULL;
   }
 
-  call = _pl_call_new_outgoing (self->signaling, number, self->config, dialed_at);
+  call = _pl_call_new_outgoing (self->signaling, number, self->config, self->ring_timeout_s,
+                                dialed_at);
   add_call (self, call);
 
   return call;
@@ -575,6 +616,31 @@ pl_line_hang_up_group_finish (PlLine       *self,
 
   if (out_count != NULL)
     *out_count = GPOINTER_TO_UINT (g_task_get_task_data (G_TASK (result)));
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+pl_line_settle_async (PlLine             *self,
+                      GAsyncReadyCallback callback,
+                      gpointer            user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (PL_IS_LINE (self));
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, pl_line_settle_async);
+  self->settle_tasks = g_list_append (self->settle_tasks, task);
+  check_settled (self);
+}
+
+gboolean
+pl_line_settle_finish (PlLine       *self,
+                       GAsyncResult *result,
+                       GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -24,6 +24,13 @@ const char *pl_line_get_number           (PlLine *self);
 const char *pl_line_get_server_url       (PlLine *self);
 gboolean    pl_line_is_registered        (PlLine *self);
 
+#define PL_LINE_DEFAULT_RING_TIMEOUT_S 60
+
+/* An outgoing call not answered in @seconds ends with reason "timeout";
+ * 0 waits for ever. */
+void        pl_line_set_ring_timeout     (PlLine *self,
+                                          guint   seconds);
+
 /* Answer every incoming call after @delay_ms; -1 turns it off. */
 void        pl_line_set_auto_answer      (PlLine *self,
                                           int     delay_ms);
@@ -62,6 +69,16 @@ void        pl_line_hang_up_group_async  (PlLine             *self,
 gboolean    pl_line_hang_up_group_finish (PlLine       *self,
                                           GAsyncResult *result,
                                           guint        *out_count,
+                                          GError      **error);
+
+/* Completes once no call of the line has a pipeline and every pipeline kept
+ * after NULL (webrtcbin-1.22.md, teardown step 6) is released: the moment to
+ * compare a process's resources with its baseline. It does not hang up. */
+void        pl_line_settle_async         (PlLine             *self,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data);
+gboolean    pl_line_settle_finish        (PlLine       *self,
+                                          GAsyncResult *result,
                                           GError      **error);
 
 /* Hangs up every call, waits for every pipeline to reach NULL, then closes

@@ -1376,10 +1376,50 @@ pl_peer_get_live_webrtcbin_count (void)
 
 /* --- teardown ----------------------------------------------------------- */
 
+/* Pipelines kept a moment after NULL (bug 2), and who waits for none to be left. */
+static guint lingering_count;
+static GList *lingering_waiters;
+
+static void
+complete_lingering_waiters (void)
+{
+  GList *waiters = g_steal_pointer (&lingering_waiters);
+
+  for (GList *l = waiters; l != NULL; l = l->next) {
+    g_task_return_boolean (l->data, TRUE);
+    g_object_unref (l->data);
+  }
+  g_list_free (waiters);
+}
+
 static void
 on_pipeline_grace_over (gpointer data)
 {
   gst_object_unref (data);
+
+  if (--lingering_count == 0)
+    complete_lingering_waiters ();
+}
+
+void
+pl_peer_wait_lingering_async (GAsyncReadyCallback callback,
+                              gpointer            user_data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, pl_peer_wait_lingering_async);
+  lingering_waiters = g_list_append (lingering_waiters, task);
+  if (lingering_count == 0)
+    complete_lingering_waiters ();
+}
+
+gboolean
+pl_peer_wait_lingering_finish (GAsyncResult *result,
+                               GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
@@ -1405,8 +1445,10 @@ to_null_cb (GObject      *object,
   self->webrtc = NULL;
   if (g_atomic_int_get (&self->shared->gathering_done))
     gst_object_unref (pipeline);
-  else
+  else {
+    lingering_count++;
     g_timeout_add_once (GATHERING_GRACE_MS, on_pipeline_grace_over, pipeline);
+  }
 
   g_task_return_boolean (task, TRUE);
 }

@@ -69,6 +69,13 @@ gboolean    pl_peer_close_finish           (PlPeer       *self,
                                             GAsyncResult *result,
                                             GError      **error);
 
+/* Completes, on the main context, when no pipeline is kept alive after NULL
+ * any more (those whose ICE gathering had not completed, bug 2). Main thread. */
+void        pl_peer_wait_lingering_async   (GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+gboolean    pl_peer_wait_lingering_finish  (GAsyncResult *result,
+                                            GError      **error);
+
 /* webrtcbin elements alive in this process (built and not yet finalized). */
 guint       pl_peer_get_live_webrtcbin_count (void);
 
