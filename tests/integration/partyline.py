@@ -361,6 +361,13 @@ class Phone(Process):
         return rc
 
 
+def quit_all(*phones):
+    """`quit` each phone in turn; fails unless every one exits 0."""
+    statuses = {phone.number: phone.quit() for phone in phones}
+    if set(statuses.values()) != {0}:
+        raise Failure(f'exit statuses {statuses}')
+
+
 def wait_any(pairs, what=None, timeout=DEFAULT_TIMEOUT, **fields):
     """Wait until one of several phones has a matching event.
 

@@ -4,7 +4,7 @@
 first audio, each hears the other's tone (±5 Hz), the caller hangs up and
 both calls end normally, and quit exits 0."""
 
-from partyline import Test, positive
+from partyline import Test, positive, quit_all
 
 with Test('call', plan=7) as t:
     with t.step('server and two phones register'):
@@ -35,5 +35,4 @@ with Test('call', plan=7) as t:
         bob.wait_call('1001', 'ended', since=since_b, reason='normal', duration_ms=positive)
 
     with t.step('quit: both phones exit 0'):
-        rc = (alice.quit(), bob.quit())
-        assert rc == (0, 0), f'exit statuses {rc}'
+        quit_all(alice, bob)

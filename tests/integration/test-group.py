@@ -5,7 +5,7 @@ once, `list` shows three, and `hangup-all` ends all three with exactly one
 `all-ended` event (count 3) once their pipelines are in NULL; every callee's
 call ends normally."""
 
-from partyline import Test, number, positive
+from partyline import Test, number, positive, quit_all
 
 PEERS = {'2001': 523, '2002': 659, '2003': 784}
 
@@ -52,5 +52,4 @@ with Test('group', plan=7) as t:
             phone.wait_call('1001', 'ended', since=since_callee[n], reason='normal')
 
     with t.step('quit: all four phones exit 0'):
-        rcs = {p.number: p.quit() for p in [caller, *callees.values()]}
-        assert set(rcs.values()) == {0}, f'exit statuses {rcs}'
+        quit_all(caller, *callees.values())

@@ -3,7 +3,7 @@
 """The callee rejects: it sees the call as `incoming`, `reject N` ends the
 caller's call with reason `rejected`, and neither call ever became active."""
 
-from partyline import Test
+from partyline import Test, quit_all
 
 with Test('reject', plan=4) as t:
     with t.step('server and two phones register'):
@@ -23,5 +23,4 @@ with Test('reject', plan=4) as t:
         assert not active, f'a rejected call became active: {active}'
 
     with t.step('quit: both phones exit 0'):
-        rc = (alice.quit(), bob.quit())
-        assert rc == (0, 0), f'exit statuses {rc}'
+        quit_all(alice, bob)

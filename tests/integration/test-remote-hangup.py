@@ -3,7 +3,7 @@
 """The callee hangs up an active call: both calls end with reason normal and
 a duration, and the caller can call again afterwards."""
 
-from partyline import Test, positive
+from partyline import Test, positive, quit_all
 
 with Test('remote-hangup', plan=5) as t:
     with t.step('server and two phones register'):
@@ -31,5 +31,4 @@ with Test('remote-hangup', plan=5) as t:
         assert again['call_id'] != first['call_id'], 'the second call reused the first call_id'
 
     with t.step('quit: both phones exit 0'):
-        rc = (alice.quit(), bob.quit())
-        assert rc == (0, 0), f'exit statuses {rc}'
+        quit_all(alice, bob)

@@ -4,7 +4,7 @@
 with reason disconnected and exits 0; both phones report the call ended and
 `unregistered`, keep running, and exit 0 on `quit`."""
 
-from partyline import Test
+from partyline import Test, quit_all
 
 with Test('server-shutdown', plan=6) as t:
     with t.step('server and two phones register'):
@@ -35,5 +35,4 @@ with Test('server-shutdown', plan=6) as t:
         bob.sync()
 
     with t.step('quit: both phones exit 0'):
-        rc = (alice.quit(), bob.quit())
-        assert rc == (0, 0), f'exit statuses {rc}'
+        quit_all(alice, bob)

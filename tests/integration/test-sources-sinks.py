@@ -13,7 +13,7 @@ import shutil
 import signal
 import struct
 
-from partyline import Failure, Test, number, positive
+from partyline import Failure, Test, number, positive, quit_all
 
 FILE_HZ = 1000
 ANSWER_MS = 400
@@ -98,6 +98,4 @@ with Test('sources-sinks', plan=6) as t:
         if seconds < 1.0:
             raise Failure(f'{path}: only {seconds:.2f} s of audio')
         t.diag(f'recording: {path}, {len(pages)} pages, {seconds:.2f} s')
-        rc = bob.quit()
-        if rc != 0:
-            raise Failure(f'bob exit status {rc}')
+        quit_all(bob)
