@@ -409,20 +409,22 @@ class Test:
         self.loopback_only = loopback_only
 
     # TAP output -----------------------------------------------------------
-    def _print(self, text):
+    def _print(self, text, also_stderr=False):
         with self._lock:
             print(text, flush=True)
+            if also_stderr:   # meson --print-errorlogs shows stderr only
+                print(text, file=sys.stderr, flush=True)
 
-    def diag(self, text):
-        self._print('\n'.join('# ' + line for line in str(text).splitlines()))
+    def diag(self, text, also_stderr=False):
+        self._print('\n'.join('# ' + line for line in str(text).splitlines()), also_stderr)
 
     def _result(self, ok, name, diag=None):
         self.count += 1
         if not ok:
             self.failed = True
-        self._print(f'{"ok" if ok else "not ok"} {self.count} - {name}')
+        self._print(f'{"ok" if ok else "not ok"} {self.count} - {name}', not ok)
         if diag:
-            self.diag(diag)
+            self.diag(diag, not ok)
 
     def check(self, cond, name, diag=None):
         """A non-fatal check: one TAP line."""
@@ -505,18 +507,18 @@ class Test:
             self._result(False, 'harness', msg + '\n' + self._process_report())
         self.shutdown()
         if self.count != self.plan:
-            self._print(f'Bail out! {self.count} of {self.plan} planned checks ran')
+            self._print(f'Bail out! {self.count} of {self.plan} planned checks ran', True)
             self.failed = True
         self.diag(f'{self.name}: {"FAILED" if self.failed else "passed"} in '
                   f'{time.monotonic() - self._started:.1f} s; logs in {self.logdir}')
         sys.exit(1 if self.failed else 0)
 
     def _fire(self, seconds):
-        self._print(f'Bail out! watchdog: {self.name} still running after {seconds:.0f} s')
-        self.diag(self._process_report())
+        self._print(f'Bail out! watchdog: {self.name} still running after {seconds:.0f} s', True)
+        self.diag(self._process_report(), True)
         for p in self.processes:
             if isinstance(p, Phone):
-                self.diag(p.recent())
+                self.diag(p.recent(), True)
             with contextlib.suppress(OSError):
                 p.proc.kill()
         os._exit(1)
