@@ -33,6 +33,7 @@ struct _PlCall
   PlCallDirection    direction;
   PlCallState        state;
   char              *reason;
+  GError            *error;           /* why it failed on our side */
   gboolean           ending;
   gboolean           muted;
 
@@ -357,6 +358,13 @@ on_peer_failed (PlPeer     *peer,
   PlCall *self = user_data;
 
   g_message ("call %s with %s failed: %s", self->id, self->peer_number, message);
+  /* Bus errors name the element first; the source fragments of pipelines/
+   * name theirs `source` (autoaudiosrc's child: source-actual-src-…). */
+  if (self->error == NULL)
+    self->error = g_error_new_literal (PL_CALL_ERROR,
+                                       g_str_has_prefix (message, "source")
+                                       ? PL_CALL_ERROR_SOURCE : PL_CALL_ERROR_PIPELINE,
+                                       message);
   end_call (self, "failed", TRUE);
 }
 
@@ -423,6 +431,7 @@ pl_call_finalize (GObject *object)
   g_free (self->id);
   g_free (self->peer_number);
   g_free (self->reason);
+  g_clear_error (&self->error);
   g_free (self->remote_offer);
   _pl_resources_add (&_pl_resources_calls, -1);
 
@@ -498,6 +507,8 @@ peer_started_cb (GObject      *object,
   if (!pl_peer_start_finish (PL_PEER (object), result, &error)) {
     if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_message ("call %s with %s failed: %s", self->id, self->peer_number, error->message);
+      if (self->error == NULL)
+        self->error = g_error_copy (error);
       end_call (self, "failed", TRUE);
     }
     return;
@@ -715,6 +726,14 @@ pl_call_get_reason (PlCall *self)
   g_return_val_if_fail (PL_IS_CALL (self), NULL);
 
   return self->reason;
+}
+
+const GError *
+pl_call_get_error (PlCall *self)
+{
+  g_return_val_if_fail (PL_IS_CALL (self), NULL);
+
+  return self->error;
 }
 
 GCancellable *

@@ -37,6 +37,9 @@ PlCallState     pl_call_get_state          (PlCall *self);
 gboolean        pl_call_is_ending          (PlCall *self);
 /* The hang-up reason (a protocol reason) once ending, else NULL. */
 const char     *pl_call_get_reason         (PlCall *self);
+/* Why the call failed on this side (PL_CALL_ERROR_SOURCE: the microphone
+ * or source file cannot be opened), or NULL. */
+const GError   *pl_call_get_error          (PlCall *self);
 GCancellable   *pl_call_get_cancellable    (PlCall *self);
 /* Milliseconds, or a negative value while unknown. */
 double          pl_call_get_setup_ms       (PlCall *self);

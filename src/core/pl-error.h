@@ -31,6 +31,7 @@ typedef enum {
   PL_CALL_ERROR_PIPELINE,
   PL_CALL_ERROR_NEGOTIATION,
   PL_CALL_ERROR_INVALID_STATE,
+  PL_CALL_ERROR_SOURCE,        /* the audio source (microphone, file) cannot be opened */
 } PlCallError;
 
 #define PL_PROTOCOL_ERROR (pl_protocol_error_quark ())

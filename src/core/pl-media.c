@@ -37,6 +37,12 @@ env_uint (const char *name,
   return value;
 }
 
+gboolean
+pl_media_init (GError **error)
+{
+  return gst_init_check (NULL, NULL, error);
+}
+
 PlMediaConfig *
 pl_media_config_new (void)
 {

@@ -38,6 +38,9 @@ typedef struct {
   guint        stun_pacing_ms; /* libnice Ta; RFC 8445 floor is 5 ms */
 } PlMediaConfig;
 
+/* Initializes GStreamer for the frontends that do not include it. */
+gboolean       pl_media_init               (GError **error);
+
 PlMediaConfig *pl_media_config_new         (void);
 PlMediaConfig *pl_media_config_copy        (const PlMediaConfig *config);
 void           pl_media_config_free        (PlMediaConfig *config);
