@@ -11,20 +11,22 @@
 
 G_BEGIN_DECLS
 
-/* Builds the pipeline and makes the offer; `call` goes out with it. A
- * pipeline that cannot be built ends the call with reason "failed", one that
- * nobody answers in @ring_timeout_s (0: never) with reason "timeout". */
+/* Builds the pipeline, fed by @source, and makes the offer; `call` goes out
+ * with it. A pipeline that cannot be built ends the call with reason
+ * "failed", one that nobody answers in @ring_timeout_s (0: never) with
+ * reason "timeout". */
 PlCall *_pl_call_new_outgoing   (PlSignalingClient   *signaling,
                                  const char          *peer,
                                  const PlMediaConfig *config,
+                                 PlSharedSource      *source,
                                  guint                ring_timeout_s,
                                  gint64               dialed_at);
-/* Builds the pipeline for an offer that arrived and applies it; fails at
- * once only for an offer without Opus audio. */
+/* Builds the pipeline for an offer that arrived and applies it; @source
+ * sends Opus with the payload type of the offer. */
 PlCall *_pl_call_new_incoming   (PlSignalingClient   *signaling,
                                  const PlMessage     *call_msg,
                                  const PlMediaConfig *config,
-                                 GError             **error);
+                                 PlSharedSource      *source);
 /* A message for this call (same call_id), already validated. */
 void    _pl_call_handle_message (PlCall          *self,
                                  const PlMessage *msg);

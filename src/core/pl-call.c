@@ -16,8 +16,6 @@
 #include "pl-error.h"
 #include "pl-resources.h"
 
-/* Payload type of the Opus stream in our offers. */
-#define OFFER_PAYLOAD_TYPE 96
 
 typedef struct {
   guint mline;
@@ -531,10 +529,9 @@ peer_started_cb (GObject      *object,
 static void
 start_peer (PlCall              *self,
             const PlMediaConfig *config,
-            int                  payload_type)
+            PlSharedSource      *source)
 {
-  self->peer = pl_peer_new (self->id, self->peer_number, self->cancellable, config,
-                            payload_type);
+  self->peer = pl_peer_new (self->id, self->peer_number, self->cancellable, config, source);
 
   g_signal_connect (self->peer, "local-description", G_CALLBACK (on_peer_local_description), self);
   g_signal_connect (self->peer, "remote-description-set",
@@ -554,6 +551,7 @@ PlCall *
 _pl_call_new_outgoing (PlSignalingClient   *signaling,
                        const char          *peer,
                        const PlMediaConfig *config,
+                       PlSharedSource      *source,
                        guint                ring_timeout_s,
                        gint64               dialed_at)
 {
@@ -570,7 +568,7 @@ _pl_call_new_outgoing (PlSignalingClient   *signaling,
   self->started_at = dialed_at;
   self->ring_timeout_s = ring_timeout_s;
 
-  start_peer (self, config, OFFER_PAYLOAD_TYPE);
+  start_peer (self, config, source);
 
   return self;
 }
@@ -579,21 +577,13 @@ PlCall *
 _pl_call_new_incoming (PlSignalingClient   *signaling,
                        const PlMessage     *call_msg,
                        const PlMediaConfig *config,
-                       GError             **error)
+                       PlSharedSource      *source)
 {
   g_autoptr(PlMessage) ringing = NULL;
   PlCall *self;
-  int payload_type;
 
   g_return_val_if_fail (PL_IS_SIGNALING_CLIENT (signaling), NULL);
   g_return_val_if_fail (call_msg != NULL && call_msg->type == PL_MESSAGE_CALL, NULL);
-
-  payload_type = pl_peer_find_opus_payload_type (call_msg->sdp);
-  if (payload_type < 0) {
-    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_NEGOTIATION,
-                 "the offer from %s has no Opus audio", call_msg->from);
-    return NULL;
-  }
 
   self = g_object_new (PL_TYPE_CALL, NULL);
   self->id = g_strdup (call_msg->call_id);
@@ -604,7 +594,7 @@ _pl_call_new_incoming (PlSignalingClient   *signaling,
   self->started_at = g_get_monotonic_time ();
   self->remote_offer = g_strdup (call_msg->sdp);
 
-  start_peer (self, config, payload_type);
+  start_peer (self, config, source);
 
   /* We alert our user from now on. */
   ringing = pl_message_new (PL_MESSAGE_RINGING);

@@ -19,6 +19,7 @@
 #include "pl-line.h"
 #include "pl-call-private.h"
 #include "pl-error.h"
+#include "pl-shared-source.h"
 #include "pl-signaling-client.h"
 
 typedef struct {
@@ -43,6 +44,8 @@ struct _PlLine
   GHashTable        *calls_by_id;  /* call_id → PlCall, live calls */
   GPtrArray         *order;        /* live calls, oldest first */
   GHashTable        *ending;       /* PlCall (ref) set, going to NULL */
+  /* What the calls send, one encoder per Opus payload type, held by the calls. */
+  GWeakRef           sources[128];
   GList             *groups;       /* Group*, hang-ups waiting for NULL */
   GList             *settle_tasks; /* GTask*, waiting for no pipeline at all */
   GTask             *shutdown_task;
@@ -175,6 +178,23 @@ add_call (PlLine *self,
   g_signal_emit (self, signals[SIGNAL_CALL_ADDED], 0, call);
 }
 
+/* Our offers carry Opus with this payload type. */
+#define OFFER_PAYLOAD_TYPE 96
+
+static PlSharedSource *
+get_shared_source (PlLine *self,
+                   int     payload_type)
+{
+  PlSharedSource *source = g_weak_ref_get (&self->sources[payload_type]);
+
+  if (source == NULL) {
+    source = pl_shared_source_new (self->config, payload_type);
+    g_weak_ref_set (&self->sources[payload_type], source);
+  }
+
+  return source;
+}
+
 static void
 send_hangup (PlLine     *self,
              const char *call_id,
@@ -191,8 +211,9 @@ static void
 handle_incoming_call (PlLine          *self,
                       const PlMessage *msg)
 {
+  g_autoptr(PlSharedSource) source = NULL;
   g_autoptr(PlCall) call = NULL;
-  g_autoptr(GError) error = NULL;
+  int payload_type;
 
   if (g_hash_table_contains (self->calls_by_id, msg->call_id)) {
     g_debug ("ignoring a second `call` for %s", msg->call_id);
@@ -204,12 +225,15 @@ handle_incoming_call (PlLine          *self,
     return;
   }
 
-  call = _pl_call_new_incoming (self->signaling, msg, self->config, &error);
-  if (call == NULL) {
-    g_message ("refusing a call from %s: %s", msg->from, error->message);
+  payload_type = pl_peer_find_opus_payload_type (msg->sdp);
+  if (payload_type < 0) {
+    g_message ("refusing a call from %s: the offer has no Opus audio", msg->from);
     send_hangup (self, msg->call_id, "failed");
     return;
   }
+
+  source = get_shared_source (self, payload_type);
+  call = _pl_call_new_incoming (self->signaling, msg, self->config, source);
 
   add_call (self, call);
   if (self->auto_answer_ms >= 0)
@@ -294,6 +318,8 @@ pl_line_finalize (GObject *object)
 {
   PlLine *self = PL_LINE (object);
 
+  for (guint i = 0; i < G_N_ELEMENTS (self->sources); i++)
+    g_weak_ref_clear (&self->sources[i]);
   g_clear_pointer (&self->config, pl_media_config_free);
   g_free (self->server_url);
   g_free (self->number);
@@ -331,6 +357,8 @@ pl_line_init (PlLine *self)
   self->calls_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->order = g_ptr_array_new ();
   self->ending = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (self->sources); i++)
+    g_weak_ref_init (&self->sources[i], NULL);
 }
 
 PlLine *
@@ -501,6 +529,7 @@ pl_line_dial (PlLine     *self,
               gint64      dialed_at,
               GError    **error)
 {
+  g_autoptr(PlSharedSource) source = NULL;
   g_autoptr(PlCall) call = NULL;
 
   g_return_val_if_fail (PL_IS_LINE (self), NULL);
@@ -526,8 +555,9 @@ pl_line_dial (PlLine     *self,
     return NULL;
   }
 
-  call = _pl_call_new_outgoing (self->signaling, number, self->config, self->ring_timeout_s,
-                                dialed_at);
+  source = get_shared_source (self, OFFER_PAYLOAD_TYPE);
+  call = _pl_call_new_outgoing (self->signaling, number, self->config, source,
+                                self->ring_timeout_s, dialed_at);
   add_call (self, call);
 
   return call;

@@ -25,8 +25,10 @@
 #include "pl-peer.h"
 #include "pl-error.h"
 #include "pl-resources.h"
+#include "pl-shared-source.h"
 #include "pl-worker.h"
 
+#include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
 #include <errno.h>
 #include <string.h>
@@ -51,6 +53,8 @@ typedef struct {
   int             receive_linked;   /* atomic */
   int             first_audio_seen; /* atomic */
   int             gathering_done;   /* atomic */
+  int             muted;            /* atomic */
+  GBytes         *silence;          /* sent in place of each frame while muted */
 } Shared;
 
 typedef enum {
@@ -87,17 +91,15 @@ struct _PlPeer
   Shared        *shared;
   GstElement    *pipeline;
   GstElement    *webrtc;
-  GstElement    *mute;
   GstElement    *spectrum;
   guint          bus_watch_id;
   double         last_level_db;
 
-  GstElement    *file_player;  /* --source file: a looping decoder feeding `source` */
-  guint          file_watch_id;
+  PlSharedSource *shared_source; /* what every call of the line sends */
+  PlSharedBranch *branch;         /* this call's tap on it */
 
   gboolean       building;     /* the worker pool is building and starting it */
   gboolean       started;
-  gboolean       muted;
   GTask         *close_task;   /* while closing */
   guint          record_timeout_id;
   guint          drain_timeout_id;
@@ -141,6 +143,7 @@ shared_unref (gpointer data)
   g_clear_object (&shared->cancellable);
   g_clear_pointer (&shared->context, g_main_context_unref);
   gst_clear_object (&shared->receive_bin);
+  g_clear_pointer (&shared->silence, g_bytes_unref);
   g_free (shared->call_id);
   g_free (shared);
 }
@@ -366,6 +369,46 @@ on_webrtc_notify_connection_state (GstElement *webrtc,
   g_object_get (webrtc, "connection-state", &state, NULL);
   event->number = state;
   post_event (event);
+}
+
+/* The call's sending thread (proxysrc's queue). While muted, each frame is
+ * replaced by a frame of silence with the same RTP header: the stream goes on,
+ * with no renegotiation, and the other side hears silence, not loss. */
+static GstPadProbeReturn
+on_send_buffer (GstPad          *pad,
+                GstPadProbeInfo *info,
+                gpointer         user_data)
+{
+  Shared *shared = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstRTPBuffer in = GST_RTP_BUFFER_INIT;
+  GstRTPBuffer out = GST_RTP_BUFFER_INIT;
+  GstBuffer *silent;
+  gsize size;
+  const guint8 *payload;
+
+  if (!g_atomic_int_get (&shared->muted) || shared->silence == NULL)
+    return GST_PAD_PROBE_OK;
+  if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &in))
+    return GST_PAD_PROBE_OK;
+
+  payload = g_bytes_get_data (shared->silence, &size);
+  silent = gst_rtp_buffer_new_allocate (size, 0, 0);
+  gst_rtp_buffer_map (silent, GST_MAP_WRITE, &out);
+  gst_rtp_buffer_set_ssrc (&out, gst_rtp_buffer_get_ssrc (&in));
+  gst_rtp_buffer_set_seq (&out, gst_rtp_buffer_get_seq (&in));
+  gst_rtp_buffer_set_timestamp (&out, gst_rtp_buffer_get_timestamp (&in));
+  gst_rtp_buffer_set_payload_type (&out, gst_rtp_buffer_get_payload_type (&in));
+  gst_rtp_buffer_set_marker (&out, gst_rtp_buffer_get_marker (&in));
+  memcpy (gst_rtp_buffer_get_payload (&out), payload, size);
+  gst_rtp_buffer_unmap (&out);
+  gst_rtp_buffer_unmap (&in);
+  gst_buffer_copy_into (silent, buffer, GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+
+  gst_buffer_unref (buffer);
+  GST_PAD_PROBE_INFO_DATA (info) = silent;
+
+  return GST_PAD_PROBE_OK;
 }
 
 /* A streaming thread: the first decoded buffer of the remote side. */
@@ -596,147 +639,6 @@ on_webrtc_weak_notify (gpointer  data,
   g_atomic_int_add (&live_webrtcbins, -1);
 }
 
-/* --source file:PATH. The file is decoded by a pipeline of its own
- * (pipelines/source-file.pipeline ! appsink), paced by its clock and looped
- * with a seek on EOS; the call's pipeline reads it through a live appsrc that
- * timestamps on arrival. Looping inside the call's pipeline would need
- * seeks that flush into webrtcbin. */
-
-/* The player's streaming thread. */
-static GstFlowReturn
-on_player_new_sample (GstElement *appsink,
-                      gpointer    user_data)
-{
-  GstElement *appsrc = user_data;
-  g_autoptr(GstSample) sample = NULL;
-  g_autoptr(GstCaps) current = NULL;
-  GstFlowReturn ret = GST_FLOW_OK;
-  GstBuffer *buffer;
-  GstCaps *caps;
-
-  g_signal_emit_by_name (appsink, "pull-sample", &sample);
-  if (sample == NULL)
-    return GST_FLOW_EOS;
-
-  caps = gst_sample_get_caps (sample);
-  g_object_get (appsrc, "caps", &current, NULL);
-  if (caps != NULL && (current == NULL || !gst_caps_is_equal (caps, current)))
-    g_object_set (appsrc, "caps", caps, NULL);
-
-  /* appsrc stamps the buffer with the call pipeline's running time. */
-  buffer = gst_buffer_copy (gst_sample_get_buffer (sample));
-  GST_BUFFER_PTS (buffer) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
-  g_signal_emit_by_name (appsrc, "push-buffer", buffer, &ret);
-  gst_buffer_unref (buffer);
-
-  /* The call's side may be flushing or stopping: the player goes on. */
-  return GST_FLOW_OK;
-}
-
-static gboolean
-on_player_bus_message (GstBus     *bus,
-                       GstMessage *message,
-                       gpointer    user_data)
-{
-  PlPeer *self = user_data;
-
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS) {
-    if (!gst_element_seek_simple (self->file_player, GST_FORMAT_TIME,
-                                  GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT, 0))
-      g_debug ("%s: the source file cannot be rewound", self->name);
-  } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR &&
-             !g_cancellable_is_cancelled (self->cancellable)) {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *text = NULL;
-
-    gst_message_parse_error (message, &error, NULL);
-    text = g_strdup_printf ("cannot play %s: %s", self->config->file_path, error->message);
-    g_signal_emit (self, signals[SIGNAL_FAILED], 0, text);
-  }
-
-  return G_SOURCE_CONTINUE;
-}
-
-static GstElement *
-build_file_source (PlPeer  *self,
-                   GError **error)
-{
-  const char *fragment = pl_media_get_description ("source-file", error);
-  g_autofree char *description = NULL;
-  g_autoptr(GstElement) player = NULL;
-  g_autoptr(GstElement) source = NULL;
-  g_autoptr(GstElement) appsink = NULL;
-  GstElement *appsrc;
-
-  if (fragment == NULL)
-    return NULL;
-
-  description = g_strdup_printf ("%s ! appsink name=player-sink sync=true emit-signals=true "
-                                 "max-buffers=4", fragment);
-  player = gst_parse_launch_full (description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, error);
-  if (player == NULL) {
-    g_prefix_error (error, "pipelines/source-file.pipeline: ");
-    return NULL;
-  }
-  gst_object_ref_sink (player);
-
-  source = gst_bin_get_by_name (GST_BIN (player), "source");
-  if (source != NULL)
-    g_object_set (source, "location", self->config->file_path, NULL);
-
-  appsrc = gst_element_factory_make ("appsrc", "source");
-  if (appsrc == NULL) {
-    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE, "appsrc is not available");
-    return NULL;
-  }
-  g_object_set (appsrc, "is-live", TRUE, "do-timestamp", TRUE, "format", GST_FORMAT_TIME,
-                "max-bytes", (guint64) 48000 * 2 / 5, NULL);
-
-  appsink = gst_bin_get_by_name (GST_BIN (player), "player-sink");
-  g_signal_connect_object (appsink, "new-sample", G_CALLBACK (on_player_new_sample), appsrc, 0);
-
-  self->file_player = g_steal_pointer (&player);
-
-  return gst_object_ref_sink (appsrc);
-}
-
-static void
-stop_file_player (PlPeer *self)
-{
-  g_clear_handle_id (&self->file_watch_id, g_source_remove);
-  if (self->file_player != NULL)
-    gst_element_set_state (self->file_player, GST_STATE_NULL);
-  gst_clear_object (&self->file_player);
-}
-
-static GstElement *
-build_source (const PlMediaConfig *config,
-              const char          *name,
-              GError             **error)
-{
-  static const char * const fragments[] = {
-    [PL_SOURCE_AUTO] = "source-auto",
-    [PL_SOURCE_TONE] = "source-tone",
-    [PL_SOURCE_SILENCE] = "source-silence",
-    [PL_SOURCE_FILE] = "source-file",
-  };
-  g_autoptr(GstElement) bin = NULL;
-  g_autoptr(GstElement) source = NULL;
-
-  g_assert (config->source != PL_SOURCE_FILE);
-
-  bin = pl_media_build_bin (fragments[config->source], error);
-  if (bin == NULL)
-    return NULL;
-
-  source = gst_bin_get_by_name (GST_BIN (bin), "source");
-  if (source != NULL && config->source == PL_SOURCE_TONE)
-    g_object_set (source, "freq", config->tone_hz, NULL);
-
-  return g_steal_pointer (&bin);
-}
-
 static GstElement *
 build_receive (const PlMediaConfig *config,
                const char          *call_id,
@@ -829,8 +731,6 @@ build_pipeline (PlPeer  *self,
                 GError **error)
 {
   g_autoptr(GstElement) source = NULL;
-  g_autoptr(GstElement) send = NULL;
-  g_autoptr(GstElement) payloader = NULL;
   g_autoptr(GstElement) decoder = NULL;
   g_autoptr(GstPad) decoder_src = NULL;
   g_autoptr(GstPad) webrtc_sink = NULL;
@@ -839,21 +739,13 @@ build_pipeline (PlPeer  *self,
   g_autoptr(GstCaps) caps = NULL;
   g_autofree char *pipeline_name = NULL;
 
-  if (self->config->source == PL_SOURCE_FILE)
-    source = build_file_source (self, error);
-  else
-    source = build_source (self->config, self->name, error);
-  if (source == NULL)
-    return FALSE;
-  send = pl_media_build_bin ("audio-send", error);
-  if (send == NULL)
-    return FALSE;
+  pipeline_name = g_strdup_printf ("call-%s", self->name);
+  self->pipeline = gst_object_ref_sink (gst_pipeline_new (pipeline_name));
+
   self->shared->receive_bin = build_receive (self->config, self->call_id, self->name, error);
   if (self->shared->receive_bin == NULL)
     return FALSE;
 
-  pipeline_name = g_strdup_printf ("call-%s", self->name);
-  self->pipeline = gst_object_ref_sink (gst_pipeline_new (pipeline_name));
   self->webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
   if (self->webrtc == NULL) {
     g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
@@ -876,25 +768,25 @@ build_pipeline (PlPeer  *self,
     if (!added)
       g_warning ("webrtcbin refused TURN server %s", self->config->turn_servers[i]);
   }
+  gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
 
-  gst_bin_add_many (GST_BIN (self->pipeline), source, send, self->webrtc, NULL);
-  if (!gst_element_link (source, send)) {
-    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
-                 "could not link the source to audio-send");
+  /* What we send: the line's shared source (one capture and encoder for every
+   * call); muting this call alone replaces its frames with silence. */
+  self->branch = pl_shared_source_add_branch (self->shared_source, self->pipeline, &source, error);
+  if (self->branch == NULL)
     return FALSE;
-  }
-
-  payloader = gst_bin_get_by_name (GST_BIN (send), "payloader");
-  if (payloader != NULL)
-    g_object_set (payloader, "pt", self->payload_type, NULL);
-  self->mute = gst_bin_get_by_name (GST_BIN (send), "mute");
+  gst_bin_add (GST_BIN (self->pipeline), source);
+  self->shared->silence = pl_shared_source_get_silence (self->shared_source);
 
   webrtc_sink = gst_element_request_pad_simple (self->webrtc, "sink_%u");
-  send_src = gst_element_get_static_pad (send, "src");
+  send_src = gst_element_get_static_pad (source, "src");
+  if (send_src != NULL)
+    gst_pad_add_probe (send_src, GST_PAD_PROBE_TYPE_BUFFER, on_send_buffer,
+                       shared_ref (self->shared), shared_unref);
   if (webrtc_sink == NULL || send_src == NULL ||
       gst_pad_link (send_src, webrtc_sink) != GST_PAD_LINK_OK) {
     g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
-                 "could not link audio-send to webrtcbin");
+                 "could not link the shared source to webrtcbin");
     return FALSE;
   }
 
@@ -946,7 +838,6 @@ pl_peer_dispose (GObject *object)
 {
   PlPeer *self = PL_PEER (object);
 
-  stop_file_player (self);
   g_clear_handle_id (&self->record_timeout_id, g_source_remove);
   g_clear_handle_id (&self->drain_timeout_id, g_source_remove);
   g_clear_handle_id (&self->bus_watch_id, g_source_remove);
@@ -957,13 +848,15 @@ pl_peer_dispose (GObject *object)
     if (self->webrtc != NULL)
       g_signal_handlers_disconnect_matched (self->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
                                             self->shared);
+    if (self->branch != NULL)
+      pl_shared_source_remove_branch (self->shared_source, g_steal_pointer (&self->branch));
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
   }
 
   self->webrtc = NULL;
-  gst_clear_object (&self->mute);
   gst_clear_object (&self->spectrum);
   gst_clear_object (&self->pipeline);
+  g_clear_object (&self->shared_source);
 
   G_OBJECT_CLASS (pl_peer_parent_class)->dispose (object);
 }
@@ -1035,7 +928,7 @@ pl_peer_new (const char          *call_id,
              const char          *name,
              GCancellable        *cancellable,
              const PlMediaConfig *config,
-             int                  payload_type)
+             PlSharedSource      *shared_source)
 {
   PlPeer *self;
 
@@ -1043,13 +936,15 @@ pl_peer_new (const char          *call_id,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (PL_IS_SHARED_SOURCE (shared_source), NULL);
 
   self = g_object_new (PL_TYPE_PEER, NULL);
   self->call_id = g_strdup (call_id);
   self->name = g_strdup (name);
   self->cancellable = g_object_ref (cancellable);
   self->config = pl_media_config_copy (config);
-  self->payload_type = payload_type;
+  self->payload_type = pl_shared_source_get_payload_type (shared_source);
+  self->shared_source = g_object_ref (shared_source);
 
   self->shared = g_new0 (Shared, 1);
   g_atomic_ref_count_init (&self->shared->ref_count);
@@ -1089,18 +984,18 @@ start_thread (GTask        *task,
     return;
   }
 
-  if (self->file_player != NULL &&
-      gst_element_set_state (self->file_player, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_task_return_new_error (task, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
-                             "cannot play %s", self->config->file_path);
-    return;
-  }
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
                                        self->name);
     g_task_return_new_error (task, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
                              "the call's pipeline could not start "
                              "(is the audio device available?)");
+    return;
+  }
+
+  /* Only a PLAYING branch may be fed from the shared tee. */
+  if (!pl_shared_source_connect (self->shared_source, self->branch, &error)) {
+    g_task_return_error (task, g_steal_pointer (&error));
     return;
   }
 
@@ -1122,14 +1017,9 @@ start_cb (GObject      *object,
   self->building = FALSE;
   if (self->pipeline != NULL)
     self->bus_watch_id = add_bus_watch (self, self->pipeline, on_bus_message);
-  if (self->file_player != NULL)
-    self->file_watch_id = add_bus_watch (self, self->file_player, on_player_bus_message);
 
-  if (g_task_propagate_boolean (G_TASK (result), &error)) {
+  if (g_task_propagate_boolean (G_TASK (result), &error))
     self->started = TRUE;
-    if (self->mute != NULL)
-      g_object_set (self->mute, "mute", self->muted, NULL);
-  }
 
   if (self->close_task != NULL) {
     /* Hung up while the pipeline was being built. */
@@ -1262,9 +1152,7 @@ pl_peer_set_muted (PlPeer  *self,
 {
   g_return_if_fail (PL_IS_PEER (self));
 
-  self->muted = muted;
-  if (self->started && self->mute != NULL)
-    g_object_set (self->mute, "mute", muted, NULL);
+  g_atomic_int_set (&self->shared->muted, muted);
 }
 
 void
@@ -1432,11 +1320,14 @@ to_null_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   GstElement *pipeline;
 
-  if (!pl_worker_set_null_finish (result, &error))
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     g_warning ("%s: %s", self->name, error->message);
 
   g_clear_handle_id (&self->bus_watch_id, g_source_remove);
   self->closed = TRUE;
+
+  /* What the group shares goes once its last pipeline is in NULL. */
+  g_clear_object (&self->shared_source);
 
   /* The last ref of the pipeline is dropped here, on the main thread (bug 13).
    * If ICE gathering never completed, webrtcbin may still be called back by
@@ -1453,11 +1344,36 @@ to_null_cb (GObject      *object,
   g_task_return_boolean (task, TRUE);
 }
 
+/* The worker pool. The peer keeps its refs on everything here until
+ * to_null_cb (), on the main thread. */
+static void
+close_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  PlPeer *self = task_data;
+
+  /* The shared tee stops feeding this call first, between two buffers. */
+  if (self->branch != NULL)
+    pl_shared_source_remove_branch (self->shared_source, g_steal_pointer (&self->branch));
+
+  if (gst_element_set_state (self->pipeline, GST_STATE_NULL) == GST_STATE_CHANGE_FAILURE)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s did not reach NULL",
+                             self->name);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
 static void
 go_to_null (PlPeer *self)
 {
+  g_autoptr(GTask) task = NULL;
+
   g_clear_handle_id (&self->drain_timeout_id, g_source_remove);
-  pl_worker_set_null_async (self->pipeline, to_null_cb, g_object_ref (self));
+  task = g_task_new (NULL, NULL, to_null_cb, g_object_ref (self));
+  g_task_set_task_data (task, self, NULL);
+  pl_worker_run_in_thread (task, close_thread);
 }
 
 static gboolean
@@ -1658,8 +1574,6 @@ continue_close (PlPeer *self)
   if (self->webrtc != NULL)
     g_signal_handlers_disconnect_matched (self->webrtc, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
                                           self->shared);
-
-  stop_file_player (self);
 
   /* A recording gets its last Ogg page before anything stops. */
   if (self->config->sink == PL_SINK_RECORD && g_atomic_int_get (&self->shared->receive_linked)) {

@@ -10,6 +10,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "pl-media.h"
+#include "pl-shared-source.h"
 
 G_BEGIN_DECLS
 
@@ -30,7 +31,7 @@ PlPeer     *pl_peer_new                    (const char          *call_id,
                                             const char          *name,
                                             GCancellable        *cancellable,
                                             const PlMediaConfig *config,
-                                            int                  payload_type);
+                                            PlSharedSource      *shared_source);
 /* Builds the pipeline from pipelines/ and sets it PLAYING on the worker pool;
  * completes on the main context (G_IO_ERROR_CANCELLED if it was closed
  * meanwhile). Nothing else may be asked of the peer before. */
