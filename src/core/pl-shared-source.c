@@ -316,12 +316,12 @@ ensure_started_locked (PlSharedSource *self,
 
   if (self->file_player != NULL &&
       gst_element_set_state (self->file_player, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE, "cannot play %s",
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_SOURCE, "cannot play %s",
                  self->config->file_path);
     goto failed;
   }
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_SOURCE,
                  "the audio source could not start (is the microphone available?)");
     goto failed;
   }
