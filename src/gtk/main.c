@@ -1,0 +1,54 @@
+/* main.c — partyline, the desktop dialer
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "partyline"
+
+#include "config.h"
+
+#include "pl-application.h"
+#include "pl-media.h"
+
+#include <glib/gi18n.h>
+
+#include <locale.h>
+#include <sys/resource.h>
+
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  /* Each call holds a few dozen descriptors. */
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+      g_debug ("could not raise the open-file limit");
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(PlApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_set_application_name (_("Partyline"));
+  raise_fd_limit ();
+
+  if (!pl_media_init (&error)) {
+    g_printerr ("partyline: %s\n", error->message);
+    return 1;
+  }
+
+  app = pl_application_new ();
+
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}
