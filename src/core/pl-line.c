@@ -44,8 +44,6 @@ struct _PlLine
   GHashTable        *calls_by_id;  /* call_id → PlCall, live calls */
   GPtrArray         *order;        /* live calls, oldest first */
   GHashTable        *ending;       /* PlCall (ref) set, going to NULL */
-  /* What the calls send, one encoder per Opus payload type, held by the calls. */
-  GWeakRef           sources[128];
   GList             *groups;       /* Group*, hang-ups waiting for NULL */
   GList             *settle_tasks; /* GTask*, waiting for no pipeline at all */
   GTask             *shutdown_task;
@@ -181,20 +179,6 @@ add_call (PlLine *self,
 /* Our offers carry Opus with this payload type. */
 #define OFFER_PAYLOAD_TYPE 96
 
-static PlSharedSource *
-get_shared_source (PlLine *self,
-                   int     payload_type)
-{
-  PlSharedSource *source = g_weak_ref_get (&self->sources[payload_type]);
-
-  if (source == NULL) {
-    source = pl_shared_source_new (self->config, payload_type);
-    g_weak_ref_set (&self->sources[payload_type], source);
-  }
-
-  return source;
-}
-
 static void
 send_hangup (PlLine     *self,
              const char *call_id,
@@ -232,7 +216,7 @@ handle_incoming_call (PlLine          *self,
     return;
   }
 
-  source = get_shared_source (self, payload_type);
+  source = pl_shared_source_get (self->config, payload_type);
   call = _pl_call_new_incoming (self->signaling, msg, self->config, source);
 
   add_call (self, call);
@@ -318,8 +302,6 @@ pl_line_finalize (GObject *object)
 {
   PlLine *self = PL_LINE (object);
 
-  for (guint i = 0; i < G_N_ELEMENTS (self->sources); i++)
-    g_weak_ref_clear (&self->sources[i]);
   g_clear_pointer (&self->config, pl_media_config_free);
   g_free (self->server_url);
   g_free (self->number);
@@ -357,8 +339,6 @@ pl_line_init (PlLine *self)
   self->calls_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->order = g_ptr_array_new ();
   self->ending = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (self->sources); i++)
-    g_weak_ref_init (&self->sources[i], NULL);
 }
 
 PlLine *
@@ -555,7 +535,7 @@ pl_line_dial (PlLine     *self,
     return NULL;
   }
 
-  source = get_shared_source (self, OFFER_PAYLOAD_TYPE);
+  source = pl_shared_source_get (self->config, OFFER_PAYLOAD_TYPE);
   call = _pl_call_new_outgoing (self->signaling, number, self->config, source,
                                 self->ring_timeout_s, dialed_at);
   add_call (self, call);

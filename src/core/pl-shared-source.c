@@ -1,7 +1,8 @@
 /* pl-shared-source.c
  *
- * The calls of a line all send the same thing, so they share one capture and
- * one Opus encoder instead of one each: the design measured in
+ * Calls that send the same thing (the calls of a line, and of every line of
+ * the process with the same source) share one capture and one Opus encoder
+ * instead of one each: the design measured in
  * webrtcbin-1.22.md ("Sharing one encoder while every call keeps its own
  * pipeline works"). Each call keeps its own pipeline and webrtcbin, and so
  * its own teardown; only the encoded RTP is shared, through a tee and a
@@ -404,19 +405,61 @@ pl_shared_source_init (PlSharedSource *self)
   g_mutex_init (&self->lock);
 }
 
+/* What a source sends, as a key: two configs with the same key send the same. */
+static char *
+source_key (const PlMediaConfig *config,
+            int                  payload_type)
+{
+  switch (config->source) {
+  case PL_SOURCE_TONE:
+    return g_strdup_printf ("%d tone %.3f", payload_type, config->tone_hz);
+  case PL_SOURCE_FILE:
+    return g_strdup_printf ("%d file %s", payload_type, config->file_path);
+  case PL_SOURCE_SILENCE:
+    return g_strdup_printf ("%d silence", payload_type);
+  case PL_SOURCE_AUTO:
+  default:
+    return g_strdup_printf ("%d auto", payload_type);
+  }
+}
+
+/* key → GWeakRef: a source lives as long as a call holds it. */
+static GHashTable *registry;
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
 PlSharedSource *
-pl_shared_source_new (const PlMediaConfig *config,
+pl_shared_source_get (const PlMediaConfig *config,
                       int                  payload_type)
 {
+  g_autofree char *key = NULL;
   PlSharedSource *self;
+  GWeakRef *ref;
 
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (payload_type >= 0 && payload_type <= 127, NULL);
+
+  if (registry == NULL)
+    registry = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, weak_ref_free);
+
+  key = source_key (config, payload_type);
+  ref = g_hash_table_lookup (registry, key);
+  if (ref != NULL && (self = g_weak_ref_get (ref)) != NULL)
+    return self;
 
   self = g_object_new (PL_TYPE_SHARED_SOURCE, NULL);
   self->config = pl_media_config_copy (config);
   self->payload_type = payload_type;
   self->context = g_main_context_ref_thread_default ();
+
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  g_hash_table_replace (registry, g_steal_pointer (&key), ref);
 
   return self;
 }

@@ -19,7 +19,7 @@ G_DECLARE_FINAL_TYPE (PlSharedSource, pl_shared_source, PL, SHARED_SOURCE, GObje
 /* One call's tap on the shared source. */
 typedef struct _PlSharedBranch PlSharedBranch;
 
-/* What the calls of a line send, encoded once:
+/* What the calls of a process send, encoded once per source and payload type:
  *
  *   source-*.pipeline ! audio-send.pipeline (payload @payload_type) ! tee
  *
@@ -27,7 +27,10 @@ typedef struct _PlSharedBranch PlSharedBranch;
  * by a proxysink on a tee pad, and runs on the shared pipeline's clock and
  * base time. Every call holds a ref; the last one, dropped once that call's
  * pipeline is in NULL, takes the shared pipeline to NULL. */
-PlSharedSource *pl_shared_source_new              (const PlMediaConfig *config,
+/* The process's shared source for what @config sends, encoded with
+ * @payload_type: every line and call of the process that sends the same
+ * thing shares it. A new ref. Main thread. */
+PlSharedSource *pl_shared_source_get              (const PlMediaConfig *config,
                                                    int                  payload_type);
 int             pl_shared_source_get_payload_type (PlSharedSource *self);
 
