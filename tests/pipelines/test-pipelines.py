@@ -48,9 +48,9 @@ def elements(description):
 # real device works.
 CASES = {
     'audio-send': (lambda: f'{HEAD} ! {frag("audio-send")} ! fakesink',
-                   ['mute', 'encoder', 'payloader'], None),
+                   ['payloader'], None),
     'audio-receive': (lambda: f'{HEAD} ! {frag("audio-send")} ! {frag("audio-receive")} ! fakesink',
-                      ['level', 'spectrum'], 'level-messages'),
+                      ['decoder', 'level', 'spectrum'], 'level-messages'),
     'source-tone': (lambda: f'{frag("source-tone")} num-buffers=50 ! fakesink', ['source'], None),
     'source-silence': (lambda: f'{frag("source-silence")} num-buffers=50 ! fakesink', ['source'], None),
     'source-file': (lambda: f'{frag("source-file")} ! audioconvert ! fakesink', ['source'], 'input'),
