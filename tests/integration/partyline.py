@@ -2,14 +2,17 @@
 """A small harness for Partyline's integration tests and demo (stdlib only).
 
 It runs the real `partyline-server` (on port 0) and real `partyline-cli`
-phones as processes, as docs/cli.md describes them:
+phones as processes, through their command-line contract (cli.md):
 
-    with Test('call', plan=3) as t:
-        server = t.server()
-        alice = t.phone('1001', server, source='tone:440')
+    with Test('call', plan=2) as t:
+        with t.step('server and two phones register'):
+            server = t.server()
+            alice = t.phone('1001', server, source='tone:440')
+            bob = t.phone('1002', server, auto_answer=True)
         with t.step('alice dials bob'):
             alice.send('dial 1002')
-            alice.wait_event('call', peer='1002', state='active')
+            alice.wait_call('1002', 'active')
+            bob.wait_tone('1001', 440)
 
 Every phone has a reader thread that parses each stdout line (one JSON object
 per line with --json) into a queue; `wait_event` takes events from that queue
@@ -103,6 +106,11 @@ class Match:
             if not callable(want) and ev[key] != want:
                 return False
         return True
+
+    @classmethod
+    def of(cls, what, fields):
+        """`what` itself if it is a Match already, else a Match of both."""
+        return what if isinstance(what, Match) else cls(what, **fields)
 
     def __repr__(self):
         what = _show(self.what)
@@ -280,7 +288,7 @@ class Phone(Process):
     def find(self, what=None, since=0, **fields):
         """Events already received that match, oldest first."""
         self.mark()
-        match = what if isinstance(what, Match) else Match(what, **fields)
+        match = Match.of(what, fields)
         return [ev for ev in self.events[since:] if match(ev)]
 
     def wait_event(self, what=None, timeout=DEFAULT_TIMEOUT, since=0, **fields):
@@ -288,7 +296,7 @@ class Phone(Process):
 
         `what` is an event name, a callable on the event, or a Match; each
         keyword is a field that must be equal, or satisfy a callable."""
-        match = what if isinstance(what, Match) else Match(what, **fields)
+        match = Match.of(what, fields)
         deadline = time.monotonic() + timeout
         i = since
         while True:
@@ -372,7 +380,7 @@ def wait_any(pairs, what=None, timeout=DEFAULT_TIMEOUT, **fields):
     """Wait until one of several phones has a matching event.
 
     `pairs` is a list of (phone, since); returns (phone, event)."""
-    match = what if isinstance(what, Match) else Match(what, **fields)
+    match = Match.of(what, fields)
     deadline = time.monotonic() + timeout
     while True:
         for phone, since in pairs:
