@@ -171,6 +171,7 @@ create_history_row (gpointer item,
   g_autofree char *redial_label = NULL;
   const char *icon_name;
   const char *direction;
+  PlEvent *ev;
   gboolean incoming = pl_history_entry_get_direction (entry) == PL_CALL_DIRECTION_INCOMING;
 
   if (incoming && !pl_history_entry_get_answered (entry))
@@ -204,6 +205,14 @@ create_history_row (gpointer item,
                                     pl_history_entry_get_peer (entry));
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), redial);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), redial);
+
+  ev = pl_event_log_begin ("history");
+  pl_event_log_add_string (ev, "peer", pl_history_entry_get_peer (entry));
+  pl_event_log_add_string (ev, "direction", incoming ? "incoming" : "outgoing");
+  pl_event_log_add_string (ev, "reason", pl_history_entry_get_reason (entry));
+  pl_event_log_add_int (ev, "duration_s", pl_history_entry_get_duration (entry));
+  pl_event_log_add_string (ev, "subtitle", subtitle);
+  pl_event_log_end (ev);
 
   return row;
 }
