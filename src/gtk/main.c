@@ -34,9 +34,12 @@ main (int   argc,
 {
   g_autoptr(PlApplication) app = NULL;
   g_autoptr(GError) error = NULL;
+  const char *localedir;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* PARTYLINE_LOCALEDIR: the translations of an uninstalled build (tests). */
+  localedir = g_getenv ("PARTYLINE_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
