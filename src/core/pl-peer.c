@@ -2,10 +2,11 @@
  *
  * One call's media: a GstPipeline of its own holding
  *
- *   source-*.pipeline ! audio-send.pipeline ! webrtcbin
+ *   proxysrc (fed by the shared source, see pl-shared-source.c) ! webrtcbin
  *   webrtcbin ! audio-receive.pipeline ! sink-*.pipeline
  *
- * built when the call is made (or arrives), and never reused.
+ * built on the worker pool when the call is made (or arrives), and never
+ * reused.
  *
  * Threads. webrtcbin calls us on its "pc" thread (promises, on-ice-candidate,
  * state notifies) and on streaming threads (pad-added, probes). None of those
@@ -95,12 +96,12 @@ struct _PlPeer
   guint          bus_watch_id;
   double         last_level_db;
 
-  PlSharedSource *shared_source; /* what every call of the line sends */
-  PlSharedBranch *branch;         /* this call's tap on it */
+  PlSharedSource *shared_source; /* what the call sends, shared with others */
+  PlSharedBranch *branch;        /* this call's tap on it */
 
-  gboolean       building;     /* the worker pool is building and starting it */
+  gboolean       building;       /* the worker pool is building and starting it */
   gboolean       started;
-  GTask         *close_task;   /* while closing */
+  GTask         *close_task;     /* while closing */
   guint          record_timeout_id;
   guint          drain_timeout_id;
   gboolean       closed;
