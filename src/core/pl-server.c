@@ -1,1 +1,1255 @@
-/* pl-server.c — being written */
+/* pl-server.c — the Partyline signaling server
+ *
+ * Copyright 2026 The Partyline authors
+ *
+ * One SoupServer with a WebSocket handler at /ws. Each WebSocket is a
+ * Connection; a registered Connection owns one number; a Call links two
+ * Connections by its call_id. Everything runs on the thread-default main
+ * context of the thread that created the server.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pl-server"
+
+#include "config.h"
+
+#include "pl-server.h"
+
+#include "pl-error.h"
+#include "pl-protocol.h"
+
+#include <libsoup/soup.h>
+
+#include <string.h>
+
+/* libsoup drops a frame larger than this on its own (a close without an
+ * answer); anything between PL_PROTOCOL_MAX_FRAME and this gets the
+ * protocol's `too-large` error first. */
+#define MAX_INCOMING_PAYLOAD (2 * PL_PROTOCOL_MAX_FRAME)
+
+enum {
+  PROP_0,
+  PROP_TOKEN,
+  PROP_RATE_LIMIT,
+  PROP_RATE_BURST,
+  PROP_ALLOWED_ORIGINS,
+  PROP_KEEPALIVE_INTERVAL,
+  PROP_IDLE_TIMEOUT,
+  PROP_MAX_AUTH_FAILURES,
+  PROP_PORT,
+  PROP_N_CONNECTIONS,
+  PROP_N_CALLS,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+typedef struct _Call Call;
+
+typedef struct {
+  PlServer                *server;      /* unowned: the server owns us */
+  guint                    id;
+  SoupWebsocketConnection *ws;
+  char                    *peer;        /* "127.0.0.1:40112" */
+  char                    *number;      /* NULL until registered */
+  GHashTable              *calls;       /* set of Call *, unowned */
+
+  double                   tokens;      /* rate limit bucket */
+  gint64                   refill_time;
+  gint64                   rate_limited_time;
+  guint                    auth_failures;
+  gint64                   last_seen;   /* last message or pong */
+
+  /* Set once the connection is going away: its calls have ended, its
+   * number is free, and nothing it sends is handled any more. */
+  gboolean                 detached;
+} Connection;
+
+struct _Call {
+  char       *call_id;
+  Connection *caller;
+  Connection *callee;
+};
+
+struct _PlServer
+{
+  GObject     parent_instance;
+
+  char       *token;
+  guint       rate_limit;
+  guint       rate_burst;
+  GStrv       allowed_origins;
+  guint       keepalive_interval;
+  guint       idle_timeout;
+  guint       max_auth_failures;
+
+  SoupServer *soup_server;
+  guint16     port;
+  guint       idle_check_id;
+  gboolean    shut_down;
+
+  guint       next_connection_id;
+  GHashTable *connections;  /* id → Connection, owned */
+  GHashTable *numbers;      /* number → Connection */
+  GHashTable *calls;        /* call_id → Call, owned */
+};
+
+G_DEFINE_FINAL_TYPE (PlServer, pl_server, G_TYPE_OBJECT)
+
+static void
+call_free (Call *call)
+{
+  g_free (call->call_id);
+  g_free (call);
+}
+
+static void
+connection_free (Connection *conn)
+{
+  g_signal_handlers_disconnect_by_data (conn->ws, conn);
+  g_clear_object (&conn->ws);
+  g_clear_pointer (&conn->calls, g_hash_table_unref);
+  g_free (conn->peer);
+  g_free (conn->number);
+  g_free (conn);
+}
+
+static const char *
+connection_name (Connection *conn)
+{
+  return conn->number != NULL ? conn->number : "(unregistered)";
+}
+
+static void
+connection_send (Connection *conn,
+                 const char *text)
+{
+  if (soup_websocket_connection_get_state (conn->ws) != SOUP_WEBSOCKET_STATE_OPEN) {
+    g_debug ("connection %u is closing, not sending %s", conn->id, text);
+    return;
+  }
+
+  soup_websocket_connection_send_text (conn->ws, text);
+}
+
+static void
+connection_send_message (Connection      *conn,
+                         const PlMessage *msg)
+{
+  g_autofree char *text = pl_message_to_json (msg);
+
+  connection_send (conn, text);
+}
+
+/* @msg, when not NULL, is the offending message: it gives `ref` and
+ * `call_id`, as the spec asks. */
+static void
+connection_send_error (Connection      *conn,
+                       PlProtocolError  code,
+                       const char      *message,
+                       const PlMessage *msg)
+{
+  g_autofree char *text = NULL;
+
+  text = pl_protocol_build_error (code, message,
+                                  msg != NULL ? msg->type_name : NULL,
+                                  msg != NULL ? msg->call_id : NULL);
+  g_debug ("connection %u: error %s: %s", conn->id,
+           pl_protocol_error_to_string (code), message);
+  connection_send (conn, text);
+}
+
+static void
+connection_send_hangup (Connection *conn,
+                        const char *call_id,
+                        const char *reason)
+{
+  g_autofree char *text = pl_protocol_build_hangup (call_id, reason);
+
+  connection_send (conn, text);
+}
+
+static void
+server_forget_call (PlServer *self,
+                    Call     *call)
+{
+  g_hash_table_remove (call->caller->calls, call);
+  g_hash_table_remove (call->callee->calls, call);
+  g_hash_table_remove (self->calls, call->call_id);
+
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_CALLS]);
+}
+
+static Call *
+find_call_between (Connection *a,
+                   Connection *b)
+{
+  GHashTableIter iter;
+  Call *call;
+
+  g_hash_table_iter_init (&iter, a->calls);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &call, NULL)) {
+    if (call->caller == b || call->callee == b)
+      return call;
+  }
+
+  return NULL;
+}
+
+/* Ends every call of @conn with `disconnected` to the other party, frees
+ * its number and stops handling what it sends. Idempotent. */
+static void
+connection_detach (Connection *conn)
+{
+  PlServer *self = conn->server;
+  g_autoptr(GList) calls = NULL;
+
+  if (conn->detached)
+    return;
+  conn->detached = TRUE;
+
+  calls = g_hash_table_get_keys (conn->calls);
+  for (GList *l = calls; l != NULL; l = l->next) {
+    Call *call = l->data;
+    Connection *other = call->caller == conn ? call->callee : call->caller;
+
+    g_message ("call %s %s -> %s ended: %s disconnected", call->call_id,
+               call->caller->number, call->callee->number, conn->number);
+    connection_send_hangup (other, call->call_id, "disconnected");
+    server_forget_call (self, call);
+  }
+
+  if (conn->number != NULL && g_hash_table_lookup (self->numbers, conn->number) == conn) {
+    g_hash_table_remove (self->numbers, conn->number);
+    g_message ("connection %u unregistered %s", conn->id, conn->number);
+  }
+}
+
+static void
+connection_close (Connection *conn,
+                  gushort     code,
+                  const char *reason)
+{
+  connection_detach (conn);
+
+  if (soup_websocket_connection_get_state (conn->ws) == SOUP_WEBSOCKET_STATE_OPEN) {
+    g_message ("connection %u closing (code %u, %s)", conn->id, code, reason);
+    soup_websocket_connection_close (conn->ws, code, reason);
+  }
+}
+
+/* Token bucket: @rate_limit tokens a second, at most @rate_burst saved. */
+static gboolean
+connection_take_token (Connection *conn,
+                       gint64      now)
+{
+  PlServer *self = conn->server;
+  double burst;
+
+  if (self->rate_limit == 0)
+    return TRUE;
+
+  burst = MAX (self->rate_burst, 1);
+  conn->tokens += (double) (now - conn->refill_time) * self->rate_limit / G_USEC_PER_SEC;
+  conn->tokens = MIN (conn->tokens, burst);
+  conn->refill_time = now;
+
+  if (conn->tokens < 1.0)
+    return FALSE;
+
+  conn->tokens -= 1.0;
+
+  return TRUE;
+}
+
+static gboolean
+token_equal (const char *expected,
+             const char *given)
+{
+  gsize expected_len;
+  gsize given_len;
+  guchar diff;
+
+  if (given == NULL)
+    return FALSE;
+
+  /* Compare in a time that does not depend on where they differ. */
+  expected_len = strlen (expected);
+  given_len = strlen (given);
+  diff = expected_len != given_len;
+  for (gsize i = 0; i < given_len; i++)
+    diff |= (guchar) given[i] ^ (guchar) expected[i % expected_len];
+
+  return diff == 0;
+}
+
+static void
+handle_register (PlServer   *self,
+                 Connection *conn,
+                 PlMessage  *msg)
+{
+  g_autoptr(PlMessage) reply = NULL;
+
+  if (conn->number != NULL) {
+    connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST,
+                           "this connection is already registered", msg);
+    return;
+  }
+
+  if (self->token != NULL && !token_equal (self->token, msg->token)) {
+    conn->auth_failures++;
+    g_message ("connection %u: registration of %s refused: %s", conn->id, msg->number,
+               msg->token == NULL ? "no token" : "wrong token");
+    connection_send_error (conn, PL_PROTOCOL_ERROR_UNAUTHORIZED,
+                           msg->token == NULL ? "a token is required" : "wrong token", msg);
+    if (self->max_auth_failures > 0 && conn->auth_failures >= self->max_auth_failures)
+      connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "too many failed registrations");
+    return;
+  }
+
+  if (g_hash_table_contains (self->numbers, msg->number)) {
+    g_message ("connection %u: registration of %s refused: number taken", conn->id, msg->number);
+    connection_send_error (conn, PL_PROTOCOL_ERROR_NUMBER_TAKEN,
+                           "this number is registered by another phone", msg);
+    return;
+  }
+
+  conn->number = g_strdup (msg->number);
+  g_hash_table_insert (self->numbers, conn->number, conn);
+  g_message ("connection %u registered %s", conn->id, conn->number);
+
+  reply = pl_message_new (PL_MESSAGE_REGISTERED);
+  reply->number = g_strdup (conn->number);
+  connection_send_message (conn, reply);
+}
+
+static void
+handle_call (PlServer   *self,
+             Connection *conn,
+             PlMessage  *msg)
+{
+  g_autoptr(PlMessage) forward = NULL;
+  Connection *callee;
+  Call *call;
+
+  if (strcmp (msg->to, conn->number) == 0) {
+    connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST, "a phone cannot call itself", msg);
+    return;
+  }
+
+  if (g_hash_table_contains (self->calls, msg->call_id)) {
+    connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST, "this call_id is already in use", msg);
+    return;
+  }
+
+  callee = g_hash_table_lookup (self->numbers, msg->to);
+  if (callee == NULL) {
+    g_message ("call %s %s -> %s not-found", msg->call_id, conn->number, msg->to);
+    connection_send_hangup (conn, msg->call_id, "not-found");
+    return;
+  }
+
+  call = find_call_between (conn, callee);
+  if (call != NULL) {
+    g_message ("call %s %s -> %s busy: call %s is up between them", msg->call_id,
+               conn->number, msg->to, call->call_id);
+    connection_send_error (conn, PL_PROTOCOL_ERROR_BUSY,
+                           "these numbers already have a call", msg);
+    return;
+  }
+
+  call = g_new0 (Call, 1);
+  call->call_id = g_strdup (msg->call_id);
+  call->caller = conn;
+  call->callee = callee;
+  g_hash_table_insert (self->calls, call->call_id, call);
+  g_hash_table_add (conn->calls, call);
+  g_hash_table_add (callee->calls, call);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_CALLS]);
+
+  g_message ("call %s %s -> %s dialing", call->call_id, conn->number, callee->number);
+
+  forward = pl_message_new (PL_MESSAGE_CALL);
+  forward->call_id = g_strdup (msg->call_id);
+  forward->from = g_strdup (conn->number);
+  forward->sdp = g_strdup (msg->sdp);
+  connection_send_message (callee, forward);
+}
+
+/* ringing, accept, ice and hangup: routed between the two parties only. */
+static void
+handle_in_call (PlServer   *self,
+                Connection *conn,
+                PlMessage  *msg)
+{
+  g_autoptr(PlMessage) forward = NULL;
+  Connection *other;
+  Call *call;
+
+  call = g_hash_table_lookup (self->calls, msg->call_id);
+  if (call == NULL || (call->caller != conn && call->callee != conn)) {
+    connection_send_error (conn, PL_PROTOCOL_ERROR_UNKNOWN_CALL, "no such call", msg);
+    return;
+  }
+
+  if ((msg->type == PL_MESSAGE_RINGING || msg->type == PL_MESSAGE_ACCEPT) &&
+      conn == call->caller) {
+    connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST,
+                           "only the callee may send this message", msg);
+    return;
+  }
+
+  other = conn == call->caller ? call->callee : call->caller;
+  forward = pl_message_new (msg->type);
+  forward->call_id = g_strdup (msg->call_id);
+
+  switch (msg->type) {
+  case PL_MESSAGE_RINGING:
+    g_message ("call %s %s -> %s ringing", call->call_id,
+               call->caller->number, call->callee->number);
+    break;
+
+  case PL_MESSAGE_ACCEPT:
+    g_message ("call %s %s -> %s accepted", call->call_id,
+               call->caller->number, call->callee->number);
+    forward->sdp = g_strdup (msg->sdp);
+    break;
+
+  case PL_MESSAGE_ICE:
+    forward->candidate = g_strdup (msg->candidate);
+    forward->sdp_mline_index = msg->sdp_mline_index;
+    break;
+
+  case PL_MESSAGE_HANGUP:
+    g_message ("call %s %s -> %s ended: %s hung up (%s)", call->call_id,
+               call->caller->number, call->callee->number, conn->number, msg->reason);
+    forward->reason = g_strdup (msg->reason);
+    break;
+
+  case PL_MESSAGE_UNKNOWN:
+  case PL_MESSAGE_REGISTER:
+  case PL_MESSAGE_REGISTERED:
+  case PL_MESSAGE_CALL:
+  case PL_MESSAGE_PEERS:
+  case PL_MESSAGE_ERROR:
+  default:
+    g_assert_not_reached ();
+  }
+
+  connection_send_message (other, forward);
+
+  if (msg->type == PL_MESSAGE_HANGUP)
+    server_forget_call (self, call);
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+static void
+handle_peers (PlServer   *self,
+              Connection *conn)
+{
+  g_autoptr(PlMessage) reply = pl_message_new (PL_MESSAGE_PEERS);
+  g_autoptr(GPtrArray) numbers = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  const char *number;
+
+  g_hash_table_iter_init (&iter, self->numbers);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &number, NULL))
+    g_ptr_array_add (numbers, g_strdup (number));
+  g_ptr_array_sort (numbers, compare_strings);
+  g_ptr_array_add (numbers, NULL);
+
+  reply->numbers = (GStrv) g_ptr_array_free (g_steal_pointer (&numbers), FALSE);
+  connection_send_message (conn, reply);
+}
+
+static void
+handle_text (PlServer   *self,
+             Connection *conn,
+             const char *text,
+             gsize       length)
+{
+  g_autoptr(PlMessage) msg = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* The checks run in the order of the spec ("error"). */
+  msg = pl_message_parse (text, length, &error);
+  if (msg == NULL) {
+    connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL);
+    return;
+  }
+
+  if (msg->type == PL_MESSAGE_UNKNOWN) {
+    g_autofree char *message = NULL;
+
+    if (msg->type_name != NULL)
+      message = g_strdup_printf ("unknown message type '%s'", msg->type_name);
+    else
+      message = g_strdup ("missing or non-string field 'type'");
+    connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST, message, msg);
+    return;
+  }
+
+  if (msg->type != PL_MESSAGE_REGISTER && conn->number == NULL) {
+    connection_send_error (conn, PL_PROTOCOL_ERROR_NOT_REGISTERED, "register first", msg);
+    return;
+  }
+
+  if (!pl_message_validate (msg, PL_PROTOCOL_TO_SERVER, &error)) {
+    connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST, error->message, msg);
+    return;
+  }
+
+  switch (msg->type) {
+  case PL_MESSAGE_REGISTER:
+    handle_register (self, conn, msg);
+    break;
+
+  case PL_MESSAGE_CALL:
+    handle_call (self, conn, msg);
+    break;
+
+  case PL_MESSAGE_RINGING:
+  case PL_MESSAGE_ACCEPT:
+  case PL_MESSAGE_ICE:
+  case PL_MESSAGE_HANGUP:
+    handle_in_call (self, conn, msg);
+    break;
+
+  case PL_MESSAGE_PEERS:
+    handle_peers (self, conn);
+    break;
+
+  case PL_MESSAGE_REGISTERED:
+  case PL_MESSAGE_ERROR:
+  case PL_MESSAGE_UNKNOWN:
+  default:
+    /* pl_message_validate () refuses these in this direction. */
+    g_assert_not_reached ();
+  }
+}
+
+static void
+on_websocket_message (SoupWebsocketConnection *ws,
+                      int                      type,
+                      GBytes                  *message,
+                      gpointer                 user_data)
+{
+  Connection *conn = user_data;
+  PlServer *self = conn->server;
+  const char *data;
+  gsize length;
+  gint64 now;
+
+  if (conn->detached)
+    return;
+
+  now = g_get_monotonic_time ();
+  conn->last_seen = now;
+  data = g_bytes_get_data (message, &length);
+
+  if (length > PL_PROTOCOL_MAX_FRAME) {
+    g_autoptr(PlMessage) msg = pl_message_parse (data, length, NULL);
+    g_autofree char *text = g_strdup_printf ("a message may be at most %d bytes",
+                                             PL_PROTOCOL_MAX_FRAME);
+
+    g_message ("connection %u sent a message of %" G_GSIZE_FORMAT " bytes", conn->id, length);
+    connection_send_error (conn, PL_PROTOCOL_ERROR_TOO_LARGE, text, msg);
+    connection_close (conn, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too large");
+    return;
+  }
+
+  if (!connection_take_token (conn, now)) {
+    if (conn->rate_limited_time == 0 || now - conn->rate_limited_time >= G_USEC_PER_SEC) {
+      g_autoptr(PlMessage) msg = NULL;
+
+      if (type == SOUP_WEBSOCKET_DATA_TEXT)
+        msg = pl_message_parse (data, length, NULL);
+      conn->rate_limited_time = now;
+      g_message ("connection %u (%s) is over the rate limit; dropping messages",
+                 conn->id, connection_name (conn));
+      connection_send_error (conn, PL_PROTOCOL_ERROR_RATE_LIMITED,
+                             "too many messages; this one and the next ones are dropped", msg);
+    }
+    return;
+  }
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST,
+                           "messages are JSON in text frames", NULL);
+    return;
+  }
+
+  handle_text (self, conn, data, length);
+}
+
+static void
+on_websocket_pong (SoupWebsocketConnection *ws,
+                   GBytes                  *message,
+                   gpointer                 user_data)
+{
+  Connection *conn = user_data;
+
+  conn->last_seen = g_get_monotonic_time ();
+}
+
+static void
+on_websocket_error (SoupWebsocketConnection *ws,
+                    GError                  *error,
+                    gpointer                 user_data)
+{
+  Connection *conn = user_data;
+
+  g_debug ("connection %u: %s", conn->id, error->message);
+}
+
+static void
+on_websocket_closing (SoupWebsocketConnection *ws,
+                      gpointer                 user_data)
+{
+  connection_detach (user_data);
+}
+
+static void
+on_websocket_closed (SoupWebsocketConnection *ws,
+                     gpointer                 user_data)
+{
+  Connection *conn = user_data;
+  PlServer *self = conn->server;
+
+  connection_detach (conn);
+  g_message ("connection %u closed (%s, code %u)", conn->id, connection_name (conn),
+             soup_websocket_connection_get_close_code (ws));
+
+  g_hash_table_remove (self->connections, GUINT_TO_POINTER (conn->id));
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_CONNECTIONS]);
+}
+
+static char *
+describe_address (GSocketAddress *address)
+{
+  g_autofree char *ip = NULL;
+  GInetSocketAddress *inet;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return g_strdup ("(unknown)");
+
+  inet = G_INET_SOCKET_ADDRESS (address);
+  ip = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+  if (g_inet_address_get_family (g_inet_socket_address_get_address (inet)) == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("[%s]:%u", ip, g_inet_socket_address_get_port (inet));
+
+  return g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (inet));
+}
+
+static void
+on_soup_server_websocket (SoupServer              *server,
+                          SoupServerMessage       *msg,
+                          const char              *path,
+                          SoupWebsocketConnection *ws,
+                          gpointer                 user_data)
+{
+  PlServer *self = PL_SERVER (user_data);
+  Connection *conn;
+
+  conn = g_new0 (Connection, 1);
+  conn->server = self;
+  conn->id = ++self->next_connection_id;
+  conn->ws = g_object_ref (ws);
+  conn->peer = describe_address (soup_server_message_get_remote_address (msg));
+  conn->calls = g_hash_table_new (NULL, NULL);
+  conn->tokens = MAX (self->rate_burst, 1);
+  conn->refill_time = conn->last_seen = g_get_monotonic_time ();
+
+  soup_websocket_connection_set_max_incoming_payload_size (ws, MAX_INCOMING_PAYLOAD);
+  soup_websocket_connection_set_keepalive_interval (ws, self->keepalive_interval);
+
+  g_signal_connect (ws, "message", G_CALLBACK (on_websocket_message), conn);
+  g_signal_connect (ws, "pong", G_CALLBACK (on_websocket_pong), conn);
+  g_signal_connect (ws, "error", G_CALLBACK (on_websocket_error), conn);
+  g_signal_connect (ws, "closing", G_CALLBACK (on_websocket_closing), conn);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_websocket_closed), conn);
+
+  g_hash_table_insert (self->connections, GUINT_TO_POINTER (conn->id), conn);
+  g_message ("connection %u opened from %s", conn->id, conn->peer);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_CONNECTIONS]);
+
+  if (self->shut_down)
+    connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+}
+
+static gboolean
+origin_is_allowed (PlServer   *self,
+                   const char *origin)
+{
+  /* The list is for browsers, which always send Origin; other phones
+   * send none and are let in. */
+  if (self->allowed_origins == NULL || self->allowed_origins[0] == NULL || origin == NULL)
+    return TRUE;
+
+  for (guint i = 0; self->allowed_origins[i] != NULL; i++) {
+    if (g_ascii_strcasecmp (self->allowed_origins[i], origin) == 0)
+      return TRUE;
+  }
+
+  return FALSE;
+}
+
+/* Runs before the WebSocket handshake: setting a status refuses it. */
+static void
+on_soup_server_request (SoupServer        *server,
+                        SoupServerMessage *msg,
+                        const char        *path,
+                        GHashTable        *query,
+                        gpointer           user_data)
+{
+  PlServer *self = PL_SERVER (user_data);
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *origin = soup_message_headers_get_one (headers, "Origin");
+
+  if (strcmp (path, "/ws") != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+
+  if (self->shut_down) {
+    soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+    return;
+  }
+
+  if (!origin_is_allowed (self, origin)) {
+    g_autofree char *peer = describe_address (soup_server_message_get_remote_address (msg));
+
+    g_message ("refused a connection from %s: origin %s is not allowed", peer, origin);
+    soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
+    return;
+  }
+}
+
+static gboolean
+on_idle_check_timeout (gpointer user_data)
+{
+  PlServer *self = PL_SERVER (user_data);
+  g_autoptr(GList) connections = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->idle_timeout == 0)
+    return G_SOURCE_CONTINUE;
+
+  connections = g_hash_table_get_values (self->connections);
+  for (GList *l = connections; l != NULL; l = l->next) {
+    Connection *conn = l->data;
+
+    if (conn->detached || now - conn->last_seen <= (gint64) self->idle_timeout * G_USEC_PER_SEC)
+      continue;
+
+    g_message ("connection %u (%s) silent for %u s: treating it as disconnected",
+               conn->id, connection_name (conn), self->idle_timeout);
+    connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "ping timeout");
+  }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+pl_server_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  PlServer *self = PL_SERVER (object);
+
+  switch (prop_id) {
+  case PROP_TOKEN:
+    g_value_set_string (value, self->token);
+    break;
+
+  case PROP_RATE_LIMIT:
+    g_value_set_uint (value, self->rate_limit);
+    break;
+
+  case PROP_RATE_BURST:
+    g_value_set_uint (value, self->rate_burst);
+    break;
+
+  case PROP_ALLOWED_ORIGINS:
+    g_value_set_boxed (value, self->allowed_origins);
+    break;
+
+  case PROP_KEEPALIVE_INTERVAL:
+    g_value_set_uint (value, self->keepalive_interval);
+    break;
+
+  case PROP_IDLE_TIMEOUT:
+    g_value_set_uint (value, self->idle_timeout);
+    break;
+
+  case PROP_MAX_AUTH_FAILURES:
+    g_value_set_uint (value, self->max_auth_failures);
+    break;
+
+  case PROP_PORT:
+    g_value_set_uint (value, self->port);
+    break;
+
+  case PROP_N_CONNECTIONS:
+    g_value_set_uint (value, pl_server_get_n_connections (self));
+    break;
+
+  case PROP_N_CALLS:
+    g_value_set_uint (value, pl_server_get_n_calls (self));
+    break;
+
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void
+pl_server_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  PlServer *self = PL_SERVER (object);
+
+  switch (prop_id) {
+  case PROP_TOKEN:
+    pl_server_set_token (self, g_value_get_string (value));
+    break;
+
+  case PROP_RATE_LIMIT:
+    pl_server_set_rate_limit (self, g_value_get_uint (value));
+    break;
+
+  case PROP_RATE_BURST:
+    pl_server_set_rate_burst (self, g_value_get_uint (value));
+    break;
+
+  case PROP_ALLOWED_ORIGINS:
+    pl_server_set_allowed_origins (self, g_value_get_boxed (value));
+    break;
+
+  case PROP_KEEPALIVE_INTERVAL:
+    pl_server_set_keepalive_interval (self, g_value_get_uint (value));
+    break;
+
+  case PROP_IDLE_TIMEOUT:
+    pl_server_set_idle_timeout (self, g_value_get_uint (value));
+    break;
+
+  case PROP_MAX_AUTH_FAILURES:
+    pl_server_set_max_auth_failures (self, g_value_get_uint (value));
+    break;
+
+  case PROP_PORT:
+  case PROP_N_CONNECTIONS:
+  case PROP_N_CALLS:
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void
+pl_server_dispose (GObject *object)
+{
+  PlServer *self = PL_SERVER (object);
+
+  g_clear_handle_id (&self->idle_check_id, g_source_remove);
+
+  if (self->soup_server != NULL) {
+    soup_server_disconnect (self->soup_server);
+    g_clear_object (&self->soup_server);
+  }
+
+  /* Without a shutdown first, the sockets are dropped without a close
+   * frame: connection_free () disconnects and releases each one. */
+  g_clear_pointer (&self->numbers, g_hash_table_unref);
+  g_clear_pointer (&self->calls, g_hash_table_unref);
+  g_clear_pointer (&self->connections, g_hash_table_unref);
+
+  G_OBJECT_CLASS (pl_server_parent_class)->dispose (object);
+}
+
+static void
+pl_server_finalize (GObject *object)
+{
+  PlServer *self = PL_SERVER (object);
+
+  g_free (self->token);
+  g_strfreev (self->allowed_origins);
+
+  G_OBJECT_CLASS (pl_server_parent_class)->finalize (object);
+}
+
+static void
+pl_server_class_init (PlServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = pl_server_get_property;
+  object_class->set_property = pl_server_set_property;
+  object_class->dispose = pl_server_dispose;
+  object_class->finalize = pl_server_finalize;
+
+  props[PROP_TOKEN] =
+    g_param_spec_string ("token", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_RATE_LIMIT] =
+    g_param_spec_uint ("rate-limit", NULL, NULL,
+                       0, G_MAXUINT, PL_SERVER_DEFAULT_RATE_LIMIT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_RATE_BURST] =
+    g_param_spec_uint ("rate-burst", NULL, NULL,
+                       1, G_MAXUINT, PL_SERVER_DEFAULT_RATE_BURST,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_ALLOWED_ORIGINS] =
+    g_param_spec_boxed ("allowed-origins", NULL, NULL,
+                        G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_KEEPALIVE_INTERVAL] =
+    g_param_spec_uint ("keepalive-interval", NULL, NULL,
+                       0, G_MAXUINT, PL_SERVER_DEFAULT_KEEPALIVE_INTERVAL,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_IDLE_TIMEOUT] =
+    g_param_spec_uint ("idle-timeout", NULL, NULL,
+                       0, G_MAXUINT, PL_SERVER_DEFAULT_IDLE_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_MAX_AUTH_FAILURES] =
+    g_param_spec_uint ("max-auth-failures", NULL, NULL,
+                       0, G_MAXUINT, PL_SERVER_DEFAULT_MAX_AUTH_FAILURES,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL,
+                       0, G_MAXUINT16, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_N_CONNECTIONS] =
+    g_param_spec_uint ("n-connections", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_N_CALLS] =
+    g_param_spec_uint ("n-calls", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, props);
+}
+
+static void
+pl_server_init (PlServer *self)
+{
+  self->rate_limit = PL_SERVER_DEFAULT_RATE_LIMIT;
+  self->rate_burst = PL_SERVER_DEFAULT_RATE_BURST;
+  self->keepalive_interval = PL_SERVER_DEFAULT_KEEPALIVE_INTERVAL;
+  self->idle_timeout = PL_SERVER_DEFAULT_IDLE_TIMEOUT;
+  self->max_auth_failures = PL_SERVER_DEFAULT_MAX_AUTH_FAILURES;
+
+  self->connections = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) connection_free);
+  self->numbers = g_hash_table_new (g_str_hash, g_str_equal);
+  self->calls = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) call_free);
+
+  self->soup_server = soup_server_new ("server-header", PACKAGE_NAME "-server/" PACKAGE_VERSION " ",
+                                       NULL);
+  /* Signaling messages are small, and permessage-deflate would let a small
+   * frame inflate far past the frame limit. */
+  soup_server_remove_websocket_extension (self->soup_server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_handler (self->soup_server, "/ws", on_soup_server_request, self, NULL);
+  soup_server_add_websocket_handler (self->soup_server, "/ws", NULL, NULL,
+                                     on_soup_server_websocket, self, NULL);
+}
+
+PlServer *
+pl_server_new (void)
+{
+  return g_object_new (PL_TYPE_SERVER, NULL);
+}
+
+const char *
+pl_server_get_token (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), NULL);
+
+  return self->token;
+}
+
+/* An empty token is no token. */
+void
+pl_server_set_token (PlServer   *self,
+                     const char *token)
+{
+  g_return_if_fail (PL_IS_SERVER (self));
+
+  if (token != NULL && *token == '\0')
+    token = NULL;
+
+  if (g_strcmp0 (self->token, token) == 0)
+    return;
+
+  g_free (self->token);
+  self->token = g_strdup (token);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_TOKEN]);
+}
+
+guint
+pl_server_get_rate_limit (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), 0);
+
+  return self->rate_limit;
+}
+
+/* Messages per second per connection; 0 turns the limit off. */
+void
+pl_server_set_rate_limit (PlServer *self,
+                          guint     rate_limit)
+{
+  g_return_if_fail (PL_IS_SERVER (self));
+
+  if (self->rate_limit == rate_limit)
+    return;
+
+  self->rate_limit = rate_limit;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RATE_LIMIT]);
+}
+
+guint
+pl_server_get_rate_burst (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), 0);
+
+  return self->rate_burst;
+}
+
+void
+pl_server_set_rate_burst (PlServer *self,
+                          guint     rate_burst)
+{
+  g_return_if_fail (PL_IS_SERVER (self));
+  g_return_if_fail (rate_burst >= 1);
+
+  if (self->rate_burst == rate_burst)
+    return;
+
+  self->rate_burst = rate_burst;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RATE_BURST]);
+}
+
+const char * const *
+pl_server_get_allowed_origins (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), NULL);
+
+  return (const char * const *) self->allowed_origins;
+}
+
+/* NULL or an empty list lets every origin in. */
+void
+pl_server_set_allowed_origins (PlServer           *self,
+                               const char * const *origins)
+{
+  g_return_if_fail (PL_IS_SERVER (self));
+
+  if (self->allowed_origins == NULL && origins == NULL)
+    return;
+  if (self->allowed_origins != NULL && origins != NULL &&
+      g_strv_equal ((const char * const *) self->allowed_origins, origins))
+    return;
+
+  g_strfreev (self->allowed_origins);
+  self->allowed_origins = g_strdupv ((char **) origins);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ALLOWED_ORIGINS]);
+}
+
+guint
+pl_server_get_keepalive_interval (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), 0);
+
+  return self->keepalive_interval;
+}
+
+/* Seconds between WebSocket pings; 0 sends none. */
+void
+pl_server_set_keepalive_interval (PlServer *self,
+                                  guint     seconds)
+{
+  GHashTableIter iter;
+  Connection *conn;
+
+  g_return_if_fail (PL_IS_SERVER (self));
+
+  if (self->keepalive_interval == seconds)
+    return;
+
+  self->keepalive_interval = seconds;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    soup_websocket_connection_set_keepalive_interval (conn->ws, seconds);
+
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_KEEPALIVE_INTERVAL]);
+}
+
+guint
+pl_server_get_idle_timeout (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), 0);
+
+  return self->idle_timeout;
+}
+
+/* Seconds without a message or a pong after which a phone is treated as
+ * disconnected; 0 never. Keep it a few keepalive intervals long. */
+void
+pl_server_set_idle_timeout (PlServer *self,
+                            guint     seconds)
+{
+  g_return_if_fail (PL_IS_SERVER (self));
+
+  if (self->idle_timeout == seconds)
+    return;
+
+  self->idle_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_IDLE_TIMEOUT]);
+}
+
+guint
+pl_server_get_max_auth_failures (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), 0);
+
+  return self->max_auth_failures;
+}
+
+/* After this many `unauthorized` answers the connection is closed with
+ * code 1008; 0 never closes. */
+void
+pl_server_set_max_auth_failures (PlServer *self,
+                                 guint     max_failures)
+{
+  g_return_if_fail (PL_IS_SERVER (self));
+
+  if (self->max_auth_failures == max_failures)
+    return;
+
+  self->max_auth_failures = max_failures;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MAX_AUTH_FAILURES]);
+}
+
+gboolean
+pl_server_listen (PlServer   *self,
+                  const char *address,
+                  guint16     port,
+                  GError    **error)
+{
+  g_autoptr(GInetAddress) inet = NULL;
+  g_autoptr(GSocketAddress) socket_address = NULL;
+  g_autoptr(GSocketAddress) local_address = NULL;
+  g_autoptr(GSList) listeners = NULL;  /* the sockets are the server's */
+
+  g_return_val_if_fail (PL_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (self->port == 0, FALSE);
+  g_return_val_if_fail (!self->shut_down, FALSE);
+
+  inet = g_inet_address_new_from_string (address);
+  if (inet == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "'%s' is not an IP address", address);
+    return FALSE;
+  }
+
+  socket_address = g_inet_socket_address_new (inet, port);
+  if (!soup_server_listen (self->soup_server, socket_address, 0, error))
+    return FALSE;
+
+  listeners = soup_server_get_listeners (self->soup_server);
+  if (listeners != NULL)
+    local_address = g_socket_get_local_address (listeners->data, NULL);
+  if (G_IS_INET_SOCKET_ADDRESS (local_address))
+    self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local_address));
+  else
+    self->port = port;
+
+  if (self->idle_check_id == 0)
+    self->idle_check_id = g_timeout_add_seconds (1, on_idle_check_timeout, self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PORT]);
+
+  return TRUE;
+}
+
+guint16
+pl_server_get_port (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), 0);
+
+  return self->port;
+}
+
+guint
+pl_server_get_n_connections (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), 0);
+
+  return self->connections != NULL ? g_hash_table_size (self->connections) : 0;
+}
+
+guint
+pl_server_get_n_calls (PlServer *self)
+{
+  g_return_val_if_fail (PL_IS_SERVER (self), 0);
+
+  return self->calls != NULL ? g_hash_table_size (self->calls) : 0;
+}
+
+void
+pl_server_shutdown (PlServer *self)
+{
+  g_autoptr(GList) calls = NULL;
+  g_autoptr(GList) connections = NULL;
+
+  g_return_if_fail (PL_IS_SERVER (self));
+
+  if (self->shut_down || self->connections == NULL)
+    return;
+  self->shut_down = TRUE;
+
+  g_message ("shutting down: %u calls, %u connections",
+             g_hash_table_size (self->calls), g_hash_table_size (self->connections));
+
+  g_clear_handle_id (&self->idle_check_id, g_source_remove);
+  soup_server_disconnect (self->soup_server);
+
+  calls = g_hash_table_get_values (self->calls);
+  for (GList *l = calls; l != NULL; l = l->next) {
+    Call *call = l->data;
+
+    g_message ("call %s %s -> %s ended: server shutting down", call->call_id,
+               call->caller->number, call->callee->number);
+    connection_send_hangup (call->caller, call->call_id, "disconnected");
+    connection_send_hangup (call->callee, call->call_id, "disconnected");
+    server_forget_call (self, call);
+  }
+
+  connections = g_hash_table_get_values (self->connections);
+  for (GList *l = connections; l != NULL; l = l->next)
+    connection_close (l->data, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+}
