@@ -12,7 +12,6 @@
 #include "pl-protocol.h"
 
 #include <gio/gio.h>
-#include <gst/gst.h>
 #include <glib/gi18n.h>
 
 #include <locale.h>
@@ -158,7 +157,6 @@ main (int   argc,
                                 "hangup N [N…], hangup-all, mute N|all, unmute N|all, list,\n"
                                 "stats N, dump N, quit.");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_add_group (context, gst_init_get_option_group ());
 
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
     fprintf (stderr, "partyline-cli: %s\n", error->message);
@@ -226,7 +224,10 @@ main (int   argc,
   media->turn_servers = g_steal_pointer (&turn);
 
   raise_fd_limit ();
-  gst_init (NULL, NULL);
+  if (!pl_media_init (&error)) {
+    fprintf (stderr, "partyline-cli: cannot initialize GStreamer: %s\n", error->message);
+    return PL_CLI_EXIT_USAGE;
+  }
 
   options.server_url = server;
   options.number = number;

@@ -259,7 +259,7 @@ on_call_media (PlCall  *call,
 
 static void
 on_call_stats (PlCall      *call,
-               PlPeerStats *stats,
+               PlCallStats *stats,
                gpointer     user_data)
 {
   PlCli *cli = user_data;

@@ -7,6 +7,7 @@
 
 #include "pl-call.h"
 #include "pl-protocol.h"
+#include "pl-shared-source.h"
 #include "pl-signaling-client.h"
 
 G_BEGIN_DECLS

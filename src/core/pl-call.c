@@ -14,6 +14,7 @@
 
 #include "pl-call-private.h"
 #include "pl-error.h"
+#include "pl-peer.h"
 #include "pl-resources.h"
 
 
@@ -342,7 +343,7 @@ on_peer_media (PlPeer  *peer,
 
 static void
 on_peer_stats (PlPeer      *peer,
-               PlPeerStats *stats,
+               PlCallStats *stats,
                gpointer     user_data)
 {
   g_signal_emit (user_data, signals[SIGNAL_STATS], 0, stats);
@@ -475,7 +476,7 @@ pl_call_class_init (PlCallClass *klass)
   signals[SIGNAL_MEDIA] =
     g_signal_new ("media", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
-  /* (const PlPeerStats *) */
+  /* (const PlCallStats *) */
   signals[SIGNAL_STATS] =
     g_signal_new ("stats", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);

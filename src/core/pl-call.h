@@ -7,7 +7,7 @@
 
 #include <gio/gio.h>
 
-#include "pl-peer.h"
+#include "pl-types.h"
 
 G_BEGIN_DECLS
 

@@ -19,6 +19,8 @@
 #include "pl-line.h"
 #include "pl-call-private.h"
 #include "pl-error.h"
+#include "pl-media-private.h"
+#include "pl-peer.h"
 #include "pl-shared-source.h"
 #include "pl-signaling-client.h"
 

@@ -7,7 +7,7 @@
 
 #include "config.h"
 
-#include "pl-media.h"
+#include "pl-media-private.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <gst/gst.h>
 
 G_BEGIN_DECLS
 
@@ -53,31 +52,6 @@ gboolean       pl_media_config_set_sink    (PlMediaConfig *config,
 
 /* The folder the pipelines/ fragments are read from. */
 const char    *pl_media_get_pipeline_dir   (void);
-
-/* The text of pipelines/@name.pipeline, read once and kept. */
-const char    *pl_media_get_description    (const char *name,
-                                            GError    **error);
-
-/* A bin (a full ref) built from pipelines/@name.pipeline, unlinked pads ghosted. */
-GstElement    *pl_media_build_bin          (const char *name,
-                                            GError    **error);
-
-/* Generates the process's DTLS key and certificate on a worker thread (once
- * per process), so that the first call of a process is not slower than the
- * others; completes when it is ready. */
-void           pl_media_prewarm_async      (GCancellable       *cancellable,
-                                            GAsyncReadyCallback callback,
-                                            gpointer            user_data);
-gboolean       pl_media_prewarm_finish     (GAsyncResult *result,
-                                            GError      **error);
-
-/* The dominant frequency in a `spectrum` element message, interpolated
- * between bands. Returns FALSE when the message carries no magnitudes. */
-gboolean       pl_media_spectrum_peak      (const GstStructure *s,
-                                            guint               rate,
-                                            guint               bands,
-                                            double             *out_hz,
-                                            double             *out_db);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlMediaConfig, pl_media_config_free)
 

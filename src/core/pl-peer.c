@@ -464,7 +464,7 @@ on_webrtc_pad_added (GstElement *webrtc,
 
 static void
 parse_stats (const GstStructure *stats,
-             PlPeerStats        *out)
+             PlCallStats        *out)
 {
   int n = gst_structure_n_fields (stats);
 
@@ -562,7 +562,7 @@ dispatch_event (PlPeer    *self,
 
   case EVENT_STATS:
     {
-      PlPeerStats stats;
+      PlCallStats stats;
 
       if (event->structure == NULL)
         return;

@@ -9,7 +9,8 @@
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 
-#include "pl-media.h"
+#include "pl-media-private.h"
+#include "pl-types.h"
 #include "pl-shared-source.h"
 
 G_BEGIN_DECLS
@@ -17,15 +18,6 @@ G_BEGIN_DECLS
 #define PL_TYPE_PEER (pl_peer_get_type ())
 
 G_DECLARE_FINAL_TYPE (PlPeer, pl_peer, PL, PEER, GObject)
-
-/* Statistics of a call, from webrtcbin's get-stats; a field is negative when
- * webrtcbin has not measured it yet. */
-typedef struct {
-  double  rtt_ms;
-  gint64  packets_received;
-  gint64  packets_lost;
-  double  jitter_ms;
-} PlPeerStats;
 
 PlPeer     *pl_peer_new                    (const char          *call_id,
                                             const char          *name,

@@ -8,7 +8,7 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 
-#include "pl-media.h"
+#include "pl-media-private.h"
 
 G_BEGIN_DECLS
 

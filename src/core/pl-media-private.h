@@ -1,0 +1,39 @@
+/* pl-media-private.h — the core's own use of pipelines/ and GStreamer
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gst/gst.h>
+
+#include "pl-media.h"
+
+G_BEGIN_DECLS
+
+/* The text of pipelines/@name.pipeline, read once and kept. */
+const char    *pl_media_get_description    (const char *name,
+                                            GError    **error);
+
+/* A bin (a full ref) built from pipelines/@name.pipeline, unlinked pads ghosted. */
+GstElement    *pl_media_build_bin          (const char *name,
+                                            GError    **error);
+
+/* Generates the process's DTLS key and certificate on a worker thread (once
+ * per process), so that the first call of a process is not slower than the
+ * others; completes when it is ready. */
+void           pl_media_prewarm_async      (GCancellable       *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+gboolean       pl_media_prewarm_finish     (GAsyncResult *result,
+                                            GError      **error);
+
+/* The dominant frequency in a `spectrum` element message, interpolated
+ * between bands. Returns FALSE when the message carries no magnitudes. */
+gboolean       pl_media_spectrum_peak      (const GstStructure *s,
+                                            guint               rate,
+                                            guint               bands,
+                                            double             *out_hz,
+                                            double             *out_db);
+
+G_END_DECLS
