@@ -73,6 +73,7 @@ enum {
   SIGNAL_ENDING,
   SIGNAL_FIRST_AUDIO,
   SIGNAL_LEVEL,
+  SIGNAL_INPUT_LEVEL,
   SIGNAL_MEDIA,
   SIGNAL_STATS,
   N_SIGNALS
@@ -472,6 +473,11 @@ pl_call_class_init (PlCallClass *klass)
   signals[SIGNAL_LEVEL] =
     g_signal_new ("level", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_DOUBLE);
+  /* (dB) the level of what the call sends (its source; nothing while muted),
+   * ten times a second */
+  signals[SIGNAL_INPUT_LEVEL] =
+    g_signal_new ("input-level", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_DOUBLE);
   /* (Hz, dB) dominant frequency and level, once a second with analysis on */
   signals[SIGNAL_MEDIA] =
     g_signal_new ("media", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -527,12 +533,43 @@ peer_started_cb (GObject      *object,
 
 /* The pipeline is built and started on the worker pool; the offer (or the
  * remote offer) follows in peer_started_cb (). */
+/* The shared source cannot go on: a call without its sound fails. */
+static void
+on_source_failed (PlSharedSource *source,
+                  const GError   *error,
+                  gpointer        user_data)
+{
+  PlCall *self = user_data;
+
+  if (self->ending)
+    return;
+
+  g_message ("call %s with %s failed: %s", self->id, self->peer_number, error->message);
+  if (self->error == NULL)
+    self->error = g_error_copy (error);
+  end_call (self, "failed", TRUE);
+}
+
+static void
+on_source_level (PlSharedSource *source,
+                 double          level_db,
+                 gpointer        user_data)
+{
+  PlCall *self = user_data;
+
+  /* What this call sends: nothing while muted. */
+  if (!self->ending && !self->muted)
+    g_signal_emit (self, signals[SIGNAL_INPUT_LEVEL], 0, level_db);
+}
+
 static void
 start_peer (PlCall              *self,
             const PlMediaConfig *config,
             PlSharedSource      *source)
 {
   self->peer = pl_peer_new (self->id, self->peer_number, self->cancellable, config, source);
+  g_signal_connect_object (source, "failed", G_CALLBACK (on_source_failed), self, 0);
+  g_signal_connect_object (source, "level", G_CALLBACK (on_source_level), self, 0);
 
   g_signal_connect (self->peer, "local-description", G_CALLBACK (on_peer_local_description), self);
   g_signal_connect (self->peer, "remote-description-set",

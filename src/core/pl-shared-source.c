@@ -49,6 +49,43 @@ struct _PlSharedSource
 
 G_DEFINE_FINAL_TYPE (PlSharedSource, pl_shared_source, G_TYPE_OBJECT)
 
+enum {
+  SIGNAL_FAILED,
+  SIGNAL_LEVEL,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* A streaming thread. level (1.22) divides by the sample rate when it sees
+ * EOS: an EOS before any caps (a microphone that cannot be opened) would be
+ * a critical. */
+static GstPadProbeReturn
+on_level_sink_event (GstPad          *pad,
+                     GstPadProbeInfo *info,
+                     gpointer         user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && !gst_pad_has_current_caps (pad))
+    return GST_PAD_PROBE_DROP;
+
+  return GST_PAD_PROBE_OK;
+}
+
+/* The main context: the source cannot go on (the microphone cannot be
+ * opened, the file cannot be played). */
+static void
+emit_failed (PlSharedSource *self,
+             const char     *what,
+             const GError   *cause)
+{
+  g_autoptr(GError) error = g_error_new (PL_CALL_ERROR, PL_CALL_ERROR_SOURCE, "%s: %s", what,
+                                         cause->message);
+
+  g_signal_emit (self, signals[SIGNAL_FAILED], 0, error);
+}
+
 /* --source file:PATH. The file is decoded by a pipeline of its own
  * (pipelines/source-file.pipeline ! appsink), paced by its clock and looped
  * with a seek on EOS; the shared pipeline reads it through a live appsrc that
@@ -104,6 +141,7 @@ on_player_bus_message (GstBus     *bus,
 
     gst_message_parse_error (message, &error, NULL);
     g_message ("cannot play %s: %s", self->config->file_path, error->message);
+    emit_failed (self, self->config->file_path, error);
   }
 
   return G_SOURCE_CONTINUE;
@@ -126,6 +164,24 @@ on_bus_message (GstBus     *bus,
                error->message);
     GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
                                        "shared-source-error");
+    emit_failed (self, GST_OBJECT_NAME (message->src), error);
+  } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT &&
+             g_strcmp0 (GST_OBJECT_NAME (message->src), "input-level") == 0) {
+    const GValue *rms = gst_structure_get_value (gst_message_get_structure (message), "rms");
+
+    /* A GValueArray, one value per channel: the loudest channel. */
+    if (rms != NULL && G_VALUE_HOLDS_BOXED (rms)) {
+      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      GValueArray *array = g_value_get_boxed (rms);
+      double db = -G_MAXDOUBLE;
+
+      for (guint i = 0; array != NULL && i < array->n_values; i++)
+        if (G_VALUE_HOLDS_DOUBLE (&array->values[i]))
+          db = MAX (db, g_value_get_double (&array->values[i]));
+      G_GNUC_END_IGNORE_DEPRECATIONS
+      if (array != NULL && array->n_values > 0)
+        g_signal_emit (self, signals[SIGNAL_LEVEL], 0, db);
+    }
   }
 
   return G_SOURCE_CONTINUE;
@@ -285,6 +341,7 @@ ensure_started_locked (PlSharedSource *self,
   g_autoptr(GstElement) source = NULL;
   g_autoptr(GstElement) send = NULL;
   g_autoptr(GstElement) payloader = NULL;
+  GstElement *convert, *level;
   g_autofree char *name = NULL;
 
   if (self->pipeline != NULL)
@@ -305,8 +362,26 @@ ensure_started_locked (PlSharedSource *self,
   self->tee = gst_object_ref_sink (gst_element_factory_make ("tee", "tee"));
   g_object_set (self->tee, "allow-not-linked", TRUE, NULL);
 
-  gst_bin_add_many (GST_BIN (self->pipeline), source, send, self->tee, NULL);
-  if (!gst_element_link_many (source, send, self->tee, NULL)) {
+  /* The level of what the calls send (the "level" signal). */
+  convert = gst_element_factory_make ("audioconvert", "input-convert");
+  level = gst_element_factory_make ("level", "input-level");
+  if (convert == NULL || level == NULL) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                 "audioconvert or level is missing (gstreamer1.0-plugins-base, -good)");
+    gst_clear_object (&convert);
+    gst_clear_object (&level);
+    goto failed;
+  }
+  g_object_set (level, "interval", (guint64) 100 * GST_MSECOND, "post-messages", TRUE, NULL);
+  {
+    g_autoptr(GstPad) level_sink = gst_element_get_static_pad (level, "sink");
+
+    gst_pad_add_probe (level_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_level_sink_event,
+                       NULL, NULL);
+  }
+
+  gst_bin_add_many (GST_BIN (self->pipeline), source, convert, level, send, self->tee, NULL);
+  if (!gst_element_link_many (source, convert, level, send, self->tee, NULL)) {
     g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
                  "could not link the source, audio-send and the tee");
     goto failed;
@@ -397,6 +472,15 @@ pl_shared_source_class_init (PlSharedSourceClass *klass)
 
   object_class->dispose = pl_shared_source_dispose;
   object_class->finalize = pl_shared_source_finalize;
+
+  /* (const GError *: PL_CALL_ERROR_SOURCE) on the main context. */
+  signals[SIGNAL_FAILED] =
+    g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  /* (dB) what the source captures, ten times a second, on the main context. */
+  signals[SIGNAL_LEVEL] =
+    g_signal_new ("level", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_DOUBLE);
 }
 
 static void

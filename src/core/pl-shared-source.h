@@ -26,7 +26,10 @@ typedef struct _PlSharedBranch PlSharedBranch;
  * in a pipeline of its own. Each call's pipeline starts with a proxysrc fed
  * by a proxysink on a tee pad, and runs on the shared pipeline's clock and
  * base time. Every call holds a ref; the last one, dropped once that call's
- * pipeline is in NULL, takes the shared pipeline to NULL. */
+ * pipeline is in NULL, takes the shared pipeline to NULL.
+ *
+ * Signals, on the main context: "failed" (const GError *, PL_CALL_ERROR_SOURCE)
+ * when the source cannot go on, "level" (double dB) ten times a second. */
 /* The process's shared source for what @config sends, encoded with
  * @payload_type: every line and call of the process that sends the same
  * thing shares it. A new ref. Main thread. */
