@@ -42,6 +42,8 @@ struct _PlAccount
   guint           retry_seconds;
   guint           retry_id;
   gboolean        line_refused;   /* the line's socket may still be open */
+  gboolean        connect_queued; /* once the closing lines are closed */
+  gboolean        swap_queued;    /* new media settings: once the calls are over */
 };
 
 G_DEFINE_FINAL_TYPE (PlAccount, pl_account, G_TYPE_OBJECT)
@@ -66,6 +68,7 @@ static GParamSpec *props[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void connect_line (PlAccount *self);
+static void release_line (PlAccount *self);
 
 /* g_set_str () is GLib 2.76. */
 static void
@@ -120,6 +123,14 @@ on_line_call_removed (PlLine    *line,
                       PlAccount *self)
 {
   g_signal_emit (self, signals[SIGNAL_CALL_REMOVED], 0, call);
+
+  /* New media settings wait for the last call to end. */
+  if (line == self->line && self->swap_queued && pl_line_get_pipeline_count (line) == 0) {
+    self->swap_queued = FALSE;
+    release_line (self);
+    self->attempt = 0;
+    connect_line (self);
+  }
 }
 
 static gboolean
@@ -217,6 +228,12 @@ line_shutdown_cb (GObject      *object,
   pl_line_shutdown_finish (line, result, NULL);
   g_signal_handlers_disconnect_by_data (line, self);
   g_ptr_array_remove (self->closing_lines, line);
+
+  /* The server has forgotten the old registration: the number is free. */
+  if (self->connect_queued && self->closing_lines->len == 0) {
+    self->connect_queued = FALSE;
+    connect_line (self);
+  }
 }
 
 /* Hangs up the current line's calls and lets it go once they are in NULL. */
@@ -229,6 +246,7 @@ release_line (PlAccount *self)
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->retry_id, g_source_remove);
   self->line_refused = FALSE;
+  self->swap_queued = FALSE;
 
   if (line == NULL)
     return;
@@ -267,6 +285,15 @@ connect_line (PlAccount *self)
   /* A refused line keeps its socket: start over with a new one. */
   if (self->line_refused)
     release_line (self);
+
+  /* Registering the same number while the old line still holds it would be
+   * refused: wait until the old lines are closed. */
+  if (self->line == NULL && self->closing_lines->len > 0) {
+    self->connect_queued = TRUE;
+    message = g_strdup_printf (_("Connecting to %s…"), self->server_url);
+    set_state (self, PL_ACCOUNT_STATE_CONNECTING, message);
+    return;
+  }
 
   if (self->line == NULL) {
     self->line = pl_line_new (self->server_url, self->number, self->token, self->media);
@@ -431,7 +458,7 @@ pl_account_configure (PlAccount           *self,
                       const char          *token,
                       const PlMediaConfig *media)
 {
-  gboolean url_changed, number_changed;
+  gboolean url_changed, number_changed, token_changed;
 
   g_return_if_fail (PL_IS_ACCOUNT (self));
   g_return_if_fail (media != NULL);
@@ -441,7 +468,8 @@ pl_account_configure (PlAccount           *self,
 
   url_changed = g_strcmp0 (self->server_url, server_url) != 0;
   number_changed = g_strcmp0 (self->number, number) != 0;
-  if (!url_changed && !number_changed && g_strcmp0 (self->token, token) == 0 &&
+  token_changed = g_strcmp0 (self->token, token) != 0;
+  if (!url_changed && !number_changed && !token_changed &&
       media_equal (self->media, media) && self->state != PL_ACCOUNT_STATE_OFFLINE)
     return;
 
@@ -454,6 +482,15 @@ pl_account_configure (PlAccount           *self,
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SERVER_URL]);
   if (number_changed)
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_NUMBER]);
+
+  /* Only the media changed: the calls going on keep theirs, and the line is
+   * replaced once they are over. */
+  self->swap_queued = FALSE;
+  if (!url_changed && !number_changed && !token_changed && self->line != NULL &&
+      pl_line_get_pipeline_count (self->line) > 0) {
+    self->swap_queued = TRUE;
+    return;
+  }
 
   release_line (self);
   self->attempt = 0;
@@ -562,6 +599,8 @@ pl_account_shutdown_async (PlAccount          *self,
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->retry_id, g_source_remove);
   line = g_steal_pointer (&self->line);
+  self->connect_queued = FALSE;
+  self->swap_queued = FALSE;
   set_state (self, PL_ACCOUNT_STATE_OFFLINE, NULL);
 
   if (line == NULL) {

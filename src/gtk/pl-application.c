@@ -115,6 +115,7 @@ apply_settings (PlApplication *self)
   g_autofree char *stun = g_settings_get_string (self->settings, "stun-server");
   g_autofree char *turn = g_settings_get_string (self->settings, "turn-server");
   g_auto(GStrv) addresses = g_settings_get_strv (self->settings, "ice-addresses");
+  PlEvent *ev;
 
   g_strstrip (server_url);
   g_strstrip (number);
@@ -155,6 +156,13 @@ apply_settings (PlApplication *self)
 
   pl_account_set_auto_answer (self->account, g_settings_get_boolean (self->settings, "auto-answer"));
   pl_account_configure (self->account, server_url, number, token, media);
+
+  ev = pl_event_log_begin ("settings");
+  pl_event_log_add_string (ev, "server_url", server_url);
+  pl_event_log_add_string (ev, "number", number);
+  pl_event_log_add_string (ev, "audio_source", source);
+  pl_event_log_add_string (ev, "audio_sink", sink);
+  pl_event_log_end (ev);
 }
 
 /* --- calls --------------------------------------------------------------- */

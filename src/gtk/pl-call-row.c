@@ -284,6 +284,9 @@ on_mute_toggled (GtkToggleButton *button,
   gtk_widget_set_tooltip_text (GTK_WIDGET (button),
                                muted ? _("Unmute the microphone") : _("Mute the microphone"));
   gtk_accessible_update_state (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_STATE_PRESSED, muted, -1);
+  /* A muted call sends nothing (and its source reports no level). */
+  if (muted)
+    gtk_level_bar_set_value (self->input_meter, 0);
   log_row (self);
 }
 

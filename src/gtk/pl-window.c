@@ -26,6 +26,7 @@ struct _PlWindow
   AdwApplicationWindow  parent_instance;
 
   PlAccount            *account;
+  char                 *account_shown;  /* what log_account () wrote last */
 
   AdwToastOverlay      *toast_overlay;
   AdwViewStack         *stack;
@@ -61,8 +62,21 @@ static const struct {
 static void
 log_account (PlWindow *self)
 {
-  PlEvent *ev = pl_event_log_begin ("account");
+  const char *banner = gtk_revealer_get_reveal_child (self->banner_revealer)
+                       ? gtk_label_get_label (self->banner_label) : NULL;
+  g_autofree char *shown = g_strjoin ("\n", pl_account_state_to_string (pl_account_get_state (self->account)),
+                                      gtk_label_get_label (self->account_status),
+                                      adw_action_row_get_subtitle (self->account_row),
+                                      banner ? banner : "", NULL);
+  PlEvent *ev;
 
+  /* Once per change of what is shown. */
+  if (g_strcmp0 (shown, self->account_shown) == 0)
+    return;
+  g_free (self->account_shown);
+  self->account_shown = g_steal_pointer (&shown);
+
+  ev = pl_event_log_begin ("account");
   if (ev == NULL)
     return;
 
@@ -70,8 +84,7 @@ log_account (PlWindow *self)
   pl_event_log_add_string (ev, "status", gtk_label_get_label (self->account_status));
   pl_event_log_add_string (ev, "number", adw_preferences_row_get_title (ADW_PREFERENCES_ROW (self->account_row)));
   pl_event_log_add_string (ev, "server", adw_action_row_get_subtitle (self->account_row));
-  pl_event_log_add_string (ev, "banner", gtk_revealer_get_reveal_child (self->banner_revealer)
-                                         ? gtk_label_get_label (self->banner_label) : NULL);
+  pl_event_log_add_string (ev, "banner", banner);
   pl_event_log_end (ev);
 }
 
@@ -340,6 +353,7 @@ pl_window_dispose (GObject *object)
   if (self->account != NULL)
     g_signal_handlers_disconnect_by_data (self->account, self);
   g_clear_object (&self->account);
+  g_clear_pointer (&self->account_shown, g_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
 

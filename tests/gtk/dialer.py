@@ -163,8 +163,10 @@ class Dialer(JsonProcess):
         if wait_registered:
             self.wait_event('account', state='registered')
 
-    def write_settings(self, **changes):
-        """Writes the keyfile; a running dialer picks the change up."""
+    def write_settings(self, wait=True, **changes):
+        """Writes the keyfile; a running dialer picks the change up, and
+        (`wait`) reports the settings it applied."""
+        since = self.mark() if hasattr(self, 'events') else 0
         self.settings.update({k.replace('_', '-'): v for k, v in changes.items()})
         folder = os.path.join(self.config_dir, 'glib-2.0', 'settings')
         os.makedirs(folder, exist_ok=True)
@@ -174,6 +176,10 @@ class Dialer(JsonProcess):
         with open(tmp, 'w') as f:
             f.write(text)
         os.replace(tmp, os.path.join(folder, 'keyfile'))
+        if wait and hasattr(self, 'events'):
+            want = {k.replace('-', '_'): v for k, v in changes.items()
+                    if k.replace('_', '-') in ('server-url', 'number', 'audio-source', 'audio-sink')}
+            self.wait_event('settings', since=since, **want)
 
     def action(self, name, parameter=None):
         """`gapplication action org.partyline.Partyline NAME ['PARAMETER']`."""
@@ -208,3 +214,31 @@ class Dialer(JsonProcess):
         self.mark()
         return rc
 
+
+
+class ServerAt(Server):
+    """partyline-server on a given address (to restart it where it was)."""
+
+    def __init__(self, test, listen, name='server', timeout=DEFAULT_TIMEOUT):
+        argv = [binary('PARTYLINE_SERVER'), '--listen', listen]
+        Process.__init__(self, test, name, argv, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        lines = partyline.queue.Queue()
+        partyline.threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
+        self.url = None
+        deadline = time.monotonic() + timeout
+        while self.url is None:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except partyline.queue.Empty:
+                raise Failure(f'server printed no "listening on" line within {timeout} s') from None
+            if line is None:
+                raise Failure(f'server exited ({self.proc.wait()}) before listening')
+            m = partyline.re.search(r'listening on (ws://\S+)', line)
+            if m:
+                self.url = m.group(1)
+
+
+def listen_address(url):
+    """'ws://127.0.0.1:4242/ws' → '127.0.0.1:4242'."""
+    return url.split('://', 1)[1].split('/', 1)[0]

@@ -46,19 +46,24 @@ with Test('dialer', plan=14, watchdog=200) as t:
         dialer.wait_row('2001', 'active', since=since, status='Active · 0:02', timeout=5)
         dialer.wait_event('level', since=since, peer='2001', meter='output',
                           value=lambda v: v > 0.3)
+        dialer.wait_event('level', since=since, peer='2001', meter='input',
+                          value=lambda v: v > 0.3)
         peers['2001'].wait_tone('1001', 330)
 
-    with t.step('mute: the row shows it and the phone hears silence; unmute'):
+    with t.step('mute: the row and its meter show it, the phone hears silence; unmute'):
         since = dialer.mark()
         since_peer = peers['2001'].mark()
         dialer.action('mute', '2001')
         dialer.wait_row('2001', 'active', since=since, muted=True)
+        dialer.wait_event('level', since=since, peer='2001', meter='input', value=0)
         peers['2001'].wait_event('media', since=since_peer, peer='1001',
                                  level_db=lambda db: db < -60)
         since = dialer.mark()
         since_peer = peers['2001'].mark()
         dialer.action('unmute', '2001')
         dialer.wait_row('2001', 'active', since=since, muted=False)
+        dialer.wait_event('level', since=since, peer='2001', meter='input',
+                          value=lambda v: v > 0.3)
         peers['2001'].wait_tone('1001', 330, since=since_peer)
 
     with t.step('hang up: the row ends "Hung up", the phone sees normal, history has it'):
