@@ -20,7 +20,7 @@ PEERS = {'2001': 523, '2002': 659, '2003': 784}
 CHURN_ROUNDS = 20
 MAX_STALL_MS = 250.0      # a frame is 16 ms; a visible freeze starts around 250 ms
 
-with Test('dialer', plan=14, watchdog=200) as t:
+with Test('dialer', plan=15, watchdog=200) as t:
     with t.step('Xvfb, a notification server, the server, three auto-answering phones'):
         display = Display(t)
         notifications = Notifications(t)
@@ -89,6 +89,8 @@ with Test('dialer', plan=14, watchdog=200) as t:
         assert report['calls'] == 3 and report['rows'] == 3, report
 
     with t.step('a screenshot of the main window is saved and is not blank'):
+        for n in PEERS:
+            dialer.wait_row(n, 'active', since=since, status='Active · 0:02', timeout=5)
         shot = os.path.join(t.logdir, 'main-window.png')
         stddev, width, height = display.screenshot(shot)
         t.diag(f'screenshot {shot}: {width}x{height}, pixel standard deviation {stddev:.3f}')
@@ -108,6 +110,17 @@ with Test('dialer', plan=14, watchdog=200) as t:
             dialer.wait_row(n, 'ended', since=since, status='Ended · Hung up')
             peers[n].wait_call('1001', 'ended', since=since_peer[n], reason='normal')
         t.diag(f'hang up all: {done["ms"]:.1f} ms until every pipeline was in NULL')
+
+    with t.step('keyboard: Ctrl+L, type "2001;2002" (the entry makes it "2001, 2002"), Enter'):
+        since = dialer.mark()
+        for keys in (['key', '--clearmodifiers', 'ctrl+l'], ['type', '--delay', '20', '2001;2002'],
+                     ['key', 'Return']):
+            status, out, err = t.run(['xdotool', *keys])
+            assert status == 0, f'xdotool {keys} failed: {err}'
+        for n in ('2001', '2002'):
+            dialer.wait_row(n, 'active', since=since)
+        dialer.action('hangup-all')
+        dialer.wait_event('all-ended', since=since, count=2)
 
     with t.step('an incoming call, window focused: Answer/Decline in the row, no '
                 'notification; declined, the caller sees "rejected"'):
