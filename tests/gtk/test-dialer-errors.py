@@ -3,12 +3,12 @@
 """What the dialer tells the user when things go wrong, and how it recovers:
 a server address that is not one, a refused registration, a microphone that
 cannot be opened, and a lost connection, after which it reconnects by
-itself with a growing delay once the server is back. Settings change by
+itself with a growing delay once the server is back; then auto-answer. Settings change by
 rewriting the GSettings keyfile, as `gsettings set` or Preferences would."""
 
 from dialer import Dialer, Display, ServerAt, Test, listen_address, wait_any
 
-with Test('dialer-errors', plan=7, watchdog=120) as t:
+with Test('dialer-errors', plan=8, watchdog=120) as t:
     with t.step('a server address that is not one: the banner says so, no retry'):
         Display(t)
         server = t.server()
@@ -71,6 +71,16 @@ with Test('dialer-errors', plan=7, watchdog=120) as t:
         peer.wait_call('1001', 'active')
         dialer.action('hangup-all')
         dialer.wait_event('all-ended', since=since, count=1)
+
+    with t.step('auto-answer on: a call from 2002 becomes active by itself'):
+        since = dialer.mark()
+        since_peer = peer.mark()
+        dialer.write_settings(auto_answer=True)
+        peer.send('dial 1001')
+        dialer.wait_row('2002', 'active', since=since, direction='incoming')
+        peer.wait_call('1001', 'active', since=since_peer)
+        peer.send('hangup 1001')
+        dialer.wait_row('2002', 'ended', since=since, status='Ended · Hung up')
 
     with t.step('app.quit: exit 0'):
         assert dialer.quit() == 0

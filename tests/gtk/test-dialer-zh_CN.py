@@ -14,12 +14,12 @@ with Test('dialer-zh_CN', plan=3, watchdog=90) as t:
         display = Display(t)
         server = t.server()
         peer = t.phone('2001', server, source='tone:523', auto_answer=True)
+        # `partyline --dial` before the account is registered: it calls once it is.
         dialer = Dialer(t, '1001', server, extra_env={'LANGUAGE': 'zh_CN'},
-                        wait_registered=False)
+                        args=('--dial', '2001'), wait_registered=False)
         dialer.wait_event('account', state='registered', status='已连接')
 
-    with t.step('a call: 通话中 (active) with its timer, then 已结束 · 已挂断 (ended, hung up)'):
-        dialer.action('dial', '2001')
+    with t.step('`--dial 2001` at start: 通话中 (active) with its timer, then 已结束 · 已挂断'):
         dialer.wait_row('2001', 'active', status='通话中 · 0:01', timeout=20)
         dialer.wait_event('level', peer='2001', value=lambda v: v > 0.3)
         shot = os.path.join(t.logdir, 'main-window-zh_CN.png')
