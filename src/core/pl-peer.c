@@ -1281,13 +1281,26 @@ complete_lingering_waiters (void)
   g_list_free (waiters);
 }
 
+void
+pl_peer_lingering_hold (void)
+{
+  lingering_count++;
+}
+
+void
+pl_peer_lingering_release (void)
+{
+  g_return_if_fail (lingering_count > 0);
+
+  if (--lingering_count == 0)
+    complete_lingering_waiters ();
+}
+
 static void
 on_pipeline_grace_over (gpointer data)
 {
   gst_object_unref (data);
-
-  if (--lingering_count == 0)
-    complete_lingering_waiters ();
+  pl_peer_lingering_release ();
 }
 
 void
@@ -1338,7 +1351,7 @@ to_null_cb (GObject      *object,
   if (g_atomic_int_get (&self->shared->gathering_done))
     gst_object_unref (pipeline);
   else {
-    lingering_count++;
+    pl_peer_lingering_hold ();
     g_timeout_add_once (GATHERING_GRACE_MS, on_pipeline_grace_over, pipeline);
   }
 

@@ -69,6 +69,11 @@ void        pl_peer_wait_lingering_async   (GAsyncReadyCallback callback,
 gboolean    pl_peer_wait_lingering_finish  (GAsyncResult *result,
                                             GError      **error);
 
+/* A pipeline of another kind (the shared source's) going to NULL off the main
+ * loop counts as lingering between these two calls. Main thread. */
+void        pl_peer_lingering_hold         (void);
+void        pl_peer_lingering_release      (void);
+
 /* webrtcbin elements alive in this process (built and not yet finalized). */
 guint       pl_peer_get_live_webrtcbin_count (void);
 

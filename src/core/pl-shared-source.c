@@ -17,6 +17,7 @@
 
 #include "pl-shared-source.h"
 #include "pl-error.h"
+#include "pl-peer.h"
 #include "pl-worker.h"
 
 #include <gst/rtp/rtp.h>
@@ -420,11 +421,14 @@ set_null_cb (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  g_autoptr(GstElement) pipeline = user_data;
   g_autoptr(GError) error = NULL;
 
   if (!pl_worker_set_null_finish (result, &error))
     g_warning ("the shared source: %s", error->message);
+
+  /* Its last ref, on the main thread; a `settle` waits for this. */
+  gst_object_unref (user_data);
+  pl_peer_lingering_release ();
 }
 
 static void
@@ -440,11 +444,13 @@ pl_shared_source_dispose (GObject *object)
   if (self->file_player != NULL) {
     GstElement *player = g_steal_pointer (&self->file_player);
 
+    pl_peer_lingering_hold ();
     pl_worker_set_null_async (player, set_null_cb, player);
   }
   if (self->pipeline != NULL) {
     GstElement *pipeline = g_steal_pointer (&self->pipeline);
 
+    pl_peer_lingering_hold ();
     pl_worker_set_null_async (pipeline, set_null_cb, pipeline);
   }
   gst_clear_object (&self->tee);
