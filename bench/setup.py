@@ -502,7 +502,7 @@ def stderr_problems(children):
 def metadata(args):
     root = repo_root()
     return {
-        'command': 'bench/run setup ' + ' '.join(sys.argv[1:]),
+        'command': ' '.join(['bench/run', 'setup'] + sys.argv[1:]),
         'date': datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
         'host': platform.node(), 'kernel': platform.release(), 'cpus': os.cpu_count(),
         'python': platform.python_version(),
