@@ -178,9 +178,6 @@ add_call (PlLine *self,
   g_signal_emit (self, signals[SIGNAL_CALL_ADDED], 0, call);
 }
 
-/* Our offers carry Opus with this payload type. */
-#define OFFER_PAYLOAD_TYPE 96
-
 static void
 send_hangup (PlLine     *self,
              const char *call_id,
@@ -537,7 +534,7 @@ pl_line_dial (PlLine     *self,
     return NULL;
   }
 
-  source = pl_shared_source_get (self->config, OFFER_PAYLOAD_TYPE);
+  source = pl_shared_source_get (self->config, PL_OFFER_PAYLOAD_TYPE);
   call = _pl_call_new_outgoing (self->signaling, number, self->config, source,
                                 self->ring_timeout_s, dialed_at);
   add_call (self, call);

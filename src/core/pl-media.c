@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "pl-media-private.h"
+#include "pl-shared-source.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -252,6 +253,8 @@ generate_dtls_key (gpointer data)
     "rtprtxsend", "rtprtxreceive", "rtpulpfecenc", "rtpulpfecdec", "rtpredenc", "rtpreddec",
     "rtpfunnel", "nicesrc", "nicesink", "dtlssrtpenc", "dtlssrtpdec", "srtpenc", "srtpdec",
     "funnel", "queue",
+    /* and the shared source around it (pl-shared-source.c) */
+    "tee", "proxysink", "proxysrc", "appsrc", "appsink", "valve",
   };
   g_autoptr(GstElement) dtlsdec = gst_element_factory_make ("dtlsdec", NULL);
   g_autoptr(GstElement) webrtc = gst_element_factory_make ("webrtcbin", NULL);
@@ -269,6 +272,9 @@ generate_dtls_key (gpointer data)
     if (element != NULL)
       gst_object_ref_sink (element);
   }
+
+  /* The payload type of our own offers; others are encoded on first use. */
+  pl_shared_source_prewarm (PL_OFFER_PAYLOAD_TYPE);
 
   /* Loads the plugins every call uses, so that the first call does not. */
   for (guint i = 0; i < G_N_ELEMENTS (fragments); i++) {

@@ -286,8 +286,7 @@ drop_pipelines_locked (PlSharedSource *self)
 /* Encodes silence through audio-send.pipeline, so that a muted call can send
  * frames of the very duration and kind the others carry. A worker thread. */
 static GBytes *
-encode_silence (PlSharedSource *self,
-                GError        **error)
+encode_silence (GError **error)
 {
   /* The encoder needs a few frames before it settles on its silence frame. */
   const guint frames = 8;
@@ -334,6 +333,35 @@ encode_silence (PlSharedSource *self,
   return payload;
 }
 
+/* Silence is encoded once per process and payload type: every shared source
+ * with the same pipelines/ folder encodes it alike. */
+static GBytes *
+get_silence (int      payload_type,
+             GError **error)
+{
+  static GMutex lock;
+  static GBytes *silence[128];
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&lock);
+
+  if (silence[payload_type] == NULL)
+    silence[payload_type] = encode_silence (error);
+
+  return silence[payload_type] ? g_bytes_ref (silence[payload_type]) : NULL;
+}
+
+void
+pl_shared_source_prewarm (int payload_type)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) silence = NULL;
+
+  g_return_if_fail (payload_type >= 0 && payload_type <= 127);
+
+  silence = get_silence (payload_type, &error);
+  if (silence == NULL)
+    g_debug ("pre-warming the shared source: %s", error->message);
+}
+
 /* A worker thread, with the lock held. */
 static gboolean
 ensure_started_locked (PlSharedSource *self,
@@ -348,7 +376,7 @@ ensure_started_locked (PlSharedSource *self,
   if (self->pipeline != NULL)
     return TRUE;
 
-  if (self->silence == NULL && (self->silence = encode_silence (self, error)) == NULL)
+  if (self->silence == NULL && (self->silence = get_silence (self->payload_type, error)) == NULL)
     goto failed;
 
   source = build_source (self, error);

@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 
 #define PL_TYPE_SHARED_SOURCE (pl_shared_source_get_type ())
 
+/* The Opus payload type of the offers Partyline makes. */
+#define PL_OFFER_PAYLOAD_TYPE 96
+
 G_DECLARE_FINAL_TYPE (PlSharedSource, pl_shared_source, PL, SHARED_SOURCE, GObject)
 
 /* One call's tap on the shared source. */
@@ -43,6 +46,10 @@ int             pl_shared_source_get_payload_type (PlSharedSource *self);
 GBytes         *pl_shared_source_get_silence      (PlSharedSource *self);
 
 /* Worker threads only (they block). */
+
+/* Encodes the silence of @payload_type ahead of the first call. */
+void            pl_shared_source_prewarm          (int payload_type);
+
 
 /* Starts the shared pipeline if it is not running, puts a proxysrc (returned
  * in @out_src, a full ref) for the head of @call_pipeline and slaves
