@@ -1,0 +1,271 @@
+/* partyline-farm.c — many auto-answering Partyline lines in one process
+ *
+ * For capacity benchmarks: one process registers PREFIX0 … PREFIX(N-1) on the
+ * server, answers every call, and reports what each call hears, as JSON lines
+ * like partyline-cli's (`registered` once all lines are, then `call`, `audio`
+ * and `media` events with the answering `number`). All the lines send the same
+ * tone, so they share one capture and encoder (PlSharedSource), as the calls
+ * of one partyline-cli do. Commands on stdin: `resources`, `quit`.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "partyline-farm"
+
+#include "config.h"
+
+#include "pl-line.h"
+#include "pl-media.h"
+#include "pl-resources.h"
+
+#include <gio/gio.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+typedef struct {
+  GMainLoop        *loop;
+  GPtrArray        *lines;
+  GDataInputStream *input;
+  gint64            started_at;
+  guint             registering;
+  guint             shutting_down;
+  int               status;
+} Farm;
+
+static double
+now_s (Farm *farm)
+{
+  return (g_get_monotonic_time () - farm->started_at) / (double) G_USEC_PER_SEC;
+}
+
+static void
+on_call_state_changed (PlCall  *call,
+                       int      state,
+                       int      old_state,
+                       gpointer user_data)
+{
+  Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
+  PlLine *line = user_data;
+
+  printf ("{\"event\":\"call\",\"t\":%.3f,\"number\":\"%s\",\"peer\":\"%s\",\"state\":\"%s\"}\n",
+          now_s (farm), pl_line_get_number (line), pl_call_get_peer (call),
+          pl_call_state_to_string (state));
+  fflush (stdout);
+}
+
+static void
+on_call_first_audio (PlCall  *call,
+                     double   ms,
+                     gpointer user_data)
+{
+  Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
+  PlLine *line = user_data;
+
+  printf ("{\"event\":\"audio\",\"t\":%.3f,\"number\":\"%s\",\"peer\":\"%s\","
+          "\"first_audio_ms\":%.1f}\n",
+          now_s (farm), pl_line_get_number (line), pl_call_get_peer (call), ms);
+  fflush (stdout);
+}
+
+static void
+on_call_media (PlCall  *call,
+               double   hz,
+               double   db,
+               gpointer user_data)
+{
+  Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
+  PlLine *line = user_data;
+
+  printf ("{\"event\":\"media\",\"t\":%.3f,\"number\":\"%s\",\"peer\":\"%s\","
+          "\"frequency_hz\":%.1f,\"level_db\":%.1f}\n",
+          now_s (farm), pl_line_get_number (line), pl_call_get_peer (call), hz, db);
+  fflush (stdout);
+}
+
+static void
+on_line_call_added (PlLine  *line,
+                    PlCall  *call,
+                    gpointer user_data)
+{
+  g_object_set_data (G_OBJECT (call), "farm", user_data);
+  g_signal_connect_object (call, "state-changed", G_CALLBACK (on_call_state_changed), line, 0);
+  g_signal_connect_object (call, "first-audio", G_CALLBACK (on_call_first_audio), line, 0);
+  g_signal_connect_object (call, "media", G_CALLBACK (on_call_media), line, 0);
+}
+
+static void
+register_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Farm *farm = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!pl_line_register_finish (PL_LINE (object), result, &error)) {
+    fprintf (stderr, "partyline-farm: %s: %s\n", pl_line_get_number (PL_LINE (object)),
+             error->message);
+    farm->status = 3;
+    g_main_loop_quit (farm->loop);
+    return;
+  }
+
+  if (--farm->registering == 0) {
+    printf ("{\"event\":\"registered\",\"t\":%.3f,\"count\":%u}\n", now_s (farm),
+            farm->lines->len);
+    fflush (stdout);
+  }
+}
+
+static void
+shutdown_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Farm *farm = user_data;
+
+  pl_line_shutdown_finish (PL_LINE (object), result, NULL);
+  if (--farm->shutting_down == 0)
+    g_main_loop_quit (farm->loop);
+}
+
+static void
+quit (Farm *farm)
+{
+  if (farm->shutting_down > 0)
+    return;
+
+  farm->shutting_down = farm->lines->len;
+  for (guint i = 0; i < farm->lines->len; i++)
+    pl_line_shutdown_async (g_ptr_array_index (farm->lines, i), shutdown_cb, farm);
+}
+
+static void read_next_line (Farm *farm);
+
+static void
+read_line_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Farm *farm = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object),
+                                                                     result, NULL, NULL);
+
+  if (line == NULL || g_str_equal (g_strstrip (line), "quit")) {
+    quit (farm);
+    return;
+  }
+
+  if (g_str_equal (line, "resources")) {
+    PlResources r;
+
+    pl_loop_probe_start ();
+    pl_resources_get (&r);
+    printf ("{\"event\":\"resources\",\"t\":%.3f,\"calls\":%u,\"webrtcbins\":%u,"
+            "\"threads\":%u,\"fds\":%u,\"rss_kib\":%" G_GUINT64_FORMAT ",\"max_stall_ms\":%.1f}\n",
+            now_s (farm), r.calls, r.webrtcbins, r.threads, r.fds, r.rss_kib, r.max_stall_ms);
+    fflush (stdout);
+  }
+  read_next_line (farm);
+}
+
+static void
+read_next_line (Farm *farm)
+{
+  g_data_input_stream_read_line_async (farm->input, G_PRIORITY_DEFAULT, NULL, read_line_cb, farm);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  quit (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *server = NULL;
+  g_autofree char *prefix = NULL;
+  g_autofree char *source = NULL;
+  int count = 0;
+  gboolean analyze = FALSE;
+  g_auto(GStrv) ice_addresses = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlMediaConfig) media = NULL;
+  g_autoptr(GInputStream) stdin_stream = NULL;
+  struct rlimit limit;
+  Farm farm = { 0 };
+  const GOptionEntry entries[] = {
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "Signaling server", "URL" },
+    { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix, "Numbers are PREFIX0 … PREFIX(N-1)", "P" },
+    { "count", 0, 0, G_OPTION_ARG_INT, &count, "How many lines", "N" },
+    { "source", 0, 0, G_OPTION_ARG_STRING, &source, "What every call sends", "SPEC" },
+    { "analyze", 0, 0, G_OPTION_ARG_NONE, &analyze, "Report what each call hears", NULL },
+    { "ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ice_addresses, "Host candidates", "IP" },
+    { NULL }
+  };
+
+  g_log_writer_default_set_use_stderr (TRUE);
+  context = g_option_context_new (NULL);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || server == NULL ||
+      prefix == NULL || count < 1 || count > 1000) {
+    fprintf (stderr, "partyline-farm: --server, --prefix and --count (1–1000) are needed%s%s\n",
+             error ? ": " : "", error ? error->message : "");
+    return 2;
+  }
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit (RLIMIT_NOFILE, &limit);
+  }
+  if (!pl_media_init (&error)) {
+    fprintf (stderr, "partyline-farm: %s\n", error->message);
+    return 2;
+  }
+
+  media = pl_media_config_new ();
+  if (!pl_media_config_set_source (media, source ? source : "tone:660", &error) ||
+      !pl_media_config_set_sink (media, "fake", &error)) {
+    fprintf (stderr, "partyline-farm: %s\n", error->message);
+    return 2;
+  }
+  media->analyze = analyze;
+  media->ice_addresses = g_steal_pointer (&ice_addresses);
+
+  farm.loop = g_main_loop_new (NULL, FALSE);
+  farm.lines = g_ptr_array_new_with_free_func (g_object_unref);
+  farm.started_at = g_get_monotonic_time ();
+  farm.registering = count;
+
+  for (int i = 0; i < count; i++) {
+    g_autofree char *number = g_strdup_printf ("%s%d", prefix, i);
+    PlLine *line = pl_line_new (server, number, NULL, media);
+
+    pl_line_set_auto_answer (line, 0);
+    g_signal_connect (line, "call-added", G_CALLBACK (on_line_call_added), &farm);
+    g_ptr_array_add (farm.lines, line);
+    pl_line_register_async (line, NULL, register_cb, &farm);
+  }
+
+  stdin_stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  farm.input = g_data_input_stream_new (stdin_stream);
+  read_next_line (&farm);
+  g_unix_signal_add (SIGINT, on_signal, &farm);
+  g_unix_signal_add (SIGTERM, on_signal, &farm);
+
+  g_main_loop_run (farm.loop);
+
+  g_clear_pointer (&farm.lines, g_ptr_array_unref);
+  g_clear_object (&farm.input);
+  g_main_loop_unref (farm.loop);
+
+  return farm.status;
+}
