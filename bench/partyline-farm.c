@@ -24,7 +24,6 @@
 
 #include <signal.h>
 #include <stdio.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 typedef struct {
@@ -200,7 +199,6 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(PlMediaConfig) media = NULL;
   g_autoptr(GInputStream) stdin_stream = NULL;
-  struct rlimit limit;
   Farm farm = { 0 };
   const GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "Signaling server", "URL" },
@@ -222,10 +220,7 @@ main (int   argc,
     return 2;
   }
 
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit (RLIMIT_NOFILE, &limit);
-  }
+  pl_resources_raise_fd_limit ();
   if (!pl_media_init (&error)) {
     fprintf (stderr, "partyline-farm: %s\n", error->message);
     return 2;

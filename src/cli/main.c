@@ -10,6 +10,7 @@
 #include "pl-cli.h"
 #include "pl-line.h"
 #include "pl-protocol.h"
+#include "pl-resources.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n.h>
@@ -17,7 +18,6 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
 static int auto_answer_ms = -1;
 
@@ -79,19 +79,6 @@ check_ice_uris (GStrv        uris,
   }
 
   return TRUE;
-}
-
-static void
-raise_fd_limit (void)
-{
-  struct rlimit limit;
-
-  /* About 14–32 descriptors per call: the default 1024 runs out near 31 calls. */
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
-      g_debug ("could not raise the open-file limit");
-  }
 }
 
 int
@@ -223,7 +210,7 @@ main (int   argc,
   media->stun_servers = g_steal_pointer (&stun);
   media->turn_servers = g_steal_pointer (&turn);
 
-  raise_fd_limit ();
+  pl_resources_raise_fd_limit ();
   if (!pl_media_init (&error)) {
     fprintf (stderr, "partyline-cli: cannot initialize GStreamer: %s\n", error->message);
     return PL_CLI_EXIT_USAGE;

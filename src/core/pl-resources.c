@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define PROBE_TICK_MS 2
 
@@ -74,6 +75,18 @@ pl_resources_get (PlResources *out)
   out->threads = count_entries ("/proc/self/task");
   out->rss_kib = read_rss_kib ();
   out->max_stall_ms = pl_loop_probe_take_max_stall_ms (FALSE);
+}
+
+void
+pl_resources_raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+      g_debug ("could not raise the open-file limit");
+  }
 }
 
 static gboolean

@@ -22,6 +22,11 @@ typedef struct {
 
 void pl_resources_get (PlResources *out);
 
+/* Raises the process's open-file limit to its hard limit. A call holds
+ * 10–30 descriptors: the usual 1024 runs out near 31 calls (webrtcbin-1.22.md).
+ * Every Partyline program calls this at start-up. */
+void pl_resources_raise_fd_limit (void);
+
 /* Starts measuring how long the thread-default main loop goes without
  * dispatching (a high-priority tick every 2 ms: any lateness is a stall).
  * Idempotent. */

@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include "pl-resources.h"
 #include "pl-server.h"
 
 #include <gio/gio.h>
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #define EXIT_USAGE   2
 #define EXIT_LISTEN  3
@@ -130,19 +130,6 @@ parse_count (const char *option,
   *out = (guint) value;
 
   return TRUE;
-}
-
-static void
-raise_fd_limit (void)
-{
-  struct rlimit limit;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max)
-    return;
-
-  limit.rlim_cur = limit.rlim_max;
-  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
-    g_debug ("could not raise the open file limit");
 }
 
 static void
@@ -271,7 +258,7 @@ main (int   argc,
     }
   }
 
-  raise_fd_limit ();
+  pl_resources_raise_fd_limit ();
 
   app.server = pl_server_new ();
   pl_server_set_token (app.server, token);
