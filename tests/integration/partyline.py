@@ -39,8 +39,10 @@ import sys
 import threading
 import time
 
-DEFAULT_TIMEOUT = 15.0   # seconds for one wait; a loopback call sets up in < 1 s
-QUIT_TIMEOUT = 10.0      # quit -> exit
+# Slow runs (valgrind, sanitizers) scale every deadline by $PARTYLINE_TIMEOUT_MULTIPLIER.
+TIMEOUT_MULTIPLIER = float(os.environ.get('PARTYLINE_TIMEOUT_MULTIPLIER') or 1)
+DEFAULT_TIMEOUT = 15.0 * TIMEOUT_MULTIPLIER   # seconds for one wait; a loopback call sets up in < 1 s
+QUIT_TIMEOUT = 10.0 * TIMEOUT_MULTIPLIER      # quit -> exit
 
 
 class Failure(Exception):
@@ -52,6 +54,12 @@ def binary(var):
     if not path or not os.access(path, os.X_OK):
         raise Failure(f'${var} must name the built executable (got {path!r})')
     return path
+
+
+def wrapper():
+    """$PARTYLINE_WRAPPER (e.g. `valgrind --error-exitcode=1 …`): a command
+    line that every server and phone runs under; empty by default."""
+    return os.environ.get('PARTYLINE_WRAPPER', '').split()
 
 
 def assert_loopback_only():
@@ -177,8 +185,9 @@ class Process:
 class Server(Process):
     kind = 'server'
 
-    def __init__(self, test, token=None, name='server', timeout=DEFAULT_TIMEOUT):
-        argv = [binary('PARTYLINE_SERVER'), '--listen', '127.0.0.1:0']
+    def __init__(self, test, token=None, name='server', timeout=DEFAULT_TIMEOUT,
+                 listen='127.0.0.1:0'):
+        argv = wrapper() + [binary('PARTYLINE_SERVER'), '--listen', listen]
         if token is not None:
             argv += ['--token', token]
         super().__init__(test, name, argv, stdin=subprocess.DEVNULL,
@@ -219,8 +228,9 @@ class Phone(Process):
     def __init__(self, test, number, server, source='tone:440', sink='fake',
                  analyze=True, auto_answer=False, args=(), wait_registered=True):
         url = server.url if isinstance(server, Server) else server
-        argv = [binary('PARTYLINE_CLI'), '--json', '--server', url, '--number', number,
-                '--source', source, '--sink', sink, '--ice-address', '127.0.0.1']
+        argv = wrapper() + [binary('PARTYLINE_CLI'), '--json', '--server', url,
+                            '--number', number, '--source', source, '--sink', sink,
+                            '--ice-address', '127.0.0.1']
         if analyze:
             argv.append('--analyze')
         if auto_answer:
@@ -311,6 +321,19 @@ class Phone(Process):
         why = f'phone exited ({self.proc.wait()})' if self.eof else f'timed out after {timeout} s'
         raise Failure(f'phone {self.number}: {why} waiting for {match!r}\n'
                       + self.recent(since))
+
+    def idle(self, seconds):
+        """Take events for `seconds`, then return: a timed wait on the event
+        stream (a test's input, such as a random delay), never synchronisation.
+        Returns the events taken."""
+        start = len(self.events)
+        deadline = time.monotonic() + seconds
+        while not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._take(left)
+        return self.events[start:]
 
     def wait_call(self, peer, state, timeout=DEFAULT_TIMEOUT, since=0, **fields):
         """The `call` event of the call with `peer` entering `state`."""
