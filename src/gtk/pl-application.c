@@ -277,7 +277,6 @@ dial_pending (PlApplication *self)
 {
   g_auto(GStrv) numbers = g_steal_pointer (&self->pending_dial);
   g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
 
   if (numbers == NULL)
     return;

@@ -190,6 +190,7 @@ update (PlCallRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->hang_up_button), !incoming);
   gtk_widget_set_sensitive (GTK_WIDGET (self->hang_up_button), !ending);
   gtk_widget_set_sensitive (GTK_WIDGET (self->mute_button), !ending);
+  gtk_widget_set_visible (GTK_WIDGET (self->mute_button), !incoming);
   if (ending) {
     gtk_level_bar_set_value (self->input_meter, 0);
     gtk_level_bar_set_value (self->output_meter, 0);

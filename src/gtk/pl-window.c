@@ -233,10 +233,16 @@ create_history_row (gpointer item,
 static void
 dial_entry (PlWindow *self)
 {
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->number_entry));
+  g_autofree char *text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->number_entry)));
+  g_auto(GStrv) numbers = pl_dial_parse_numbers (text, pl_account_get_number (self->account), NULL);
 
   g_action_group_activate_action (G_ACTION_GROUP (gtk_window_get_application (GTK_WINDOW (self))),
                                   "dial", g_variant_new_string (text));
+
+  /* Numbers that are being called leave the entry; a mistake stays there
+   * to be corrected (the message says what is wrong). */
+  if (numbers != NULL && pl_account_get_state (self->account) == PL_ACCOUNT_STATE_REGISTERED)
+    gtk_editable_set_text (GTK_EDITABLE (self->number_entry), "");
 }
 
 static void
