@@ -155,7 +155,7 @@ class Dialer(JsonProcess):
             'GSK_RENDERER': 'cairo',        # no GL under Xvfb
             'GTK_A11Y': 'none',
             'NO_AT_BRIDGE': '1',
-            'G_DEBUG': 'fatal-criticals',
+            'G_DEBUG': 'fatal-warnings',
         })
         test.env.update(extra_env or {})
         super().__init__(test, 'dialer', [binary('PARTYLINE_GTK'), '--json', *args],
