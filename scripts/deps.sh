@@ -12,7 +12,8 @@ PL_DEPS=(
   libsoup-3.0-dev libjson-glib-dev libnice-dev
   iproute2 util-linux procps python3
   libgtk-4-dev libadwaita-1-dev desktop-file-utils appstream libglib2.0-bin
-  librsvg2-common xvfb xauth dbus imagemagick xdotool fonts-cantarell fonts-noto-cjk python3-gi
+  librsvg2-common xvfb xauth dbus imagemagick xdotool xclip fonts-cantarell fonts-noto-cjk
+  python3-gi
 )
 
 # Install the packages of PL_DEPS that are missing. A machine that has them

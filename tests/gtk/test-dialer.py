@@ -5,7 +5,8 @@ under Xvfb, driven from outside (`partyline --dial`, `gapplication action`)
 and observed through what its widgets show (`partyline --json`).
 
 One call (the row becomes active, its timer runs, its level meter moves,
-mute, hang up, history), a group dial of three and Hang Up All, an incoming
+mute, hang up, history), a group dial of three and Hang Up All, typing and
+pasting numbers into the entry, an incoming
 call (accept and decline, with a notification), a screenshot of the main
 window (saved as an artifact, checked not blank), then churn: dial three
 and hang up all, repeatedly, while a probe measures the longest main-loop
@@ -13,14 +14,16 @@ stall."""
 
 import os
 import shutil
+import subprocess
 
-from dialer import Dialer, Display, Failure, Notifications, Test, binary, positive, wait_any
+from dialer import (Dialer, Display, Failure, Notifications, Process, Test, binary,
+                    positive)
 
 PEERS = {'2001': 523, '2002': 659, '2003': 784}
 CHURN_ROUNDS = 20
 MAX_STALL_MS = 250.0      # a frame is 16 ms; a visible freeze starts around 250 ms
 
-with Test('dialer', plan=15, watchdog=200) as t:
+with Test('dialer', plan=16, watchdog=200) as t:
     with t.step('Xvfb, a notification server, the server, three auto-answering phones'):
         display = Display(t)
         notifications = Notifications(t)
@@ -121,6 +124,22 @@ with Test('dialer', plan=15, watchdog=200) as t:
             dialer.wait_row(n, 'active', since=since)
         dialer.action('hangup-all')
         dialer.wait_event('all-ended', since=since, count=2)
+
+    with t.step('paste: "2002\\n2003\\n" from the clipboard (Ctrl+V), Enter: a call to each'):
+        since = dialer.mark()
+        clip = Process(t, 'xclip', ['xclip', '-selection', 'clipboard', '-loops', '10'],
+                       stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        clip.proc.stdin.write('2002\n2003\n')
+        clip.proc.stdin.close()
+        for keys in (['key', '--clearmodifiers', 'ctrl+l'], ['key', '--clearmodifiers', 'ctrl+v'],
+                     ['key', 'Return']):
+            status, out, err = t.run(['xdotool', *keys])
+            assert status == 0, f'xdotool {keys} failed: {err}'
+        for n in ('2002', '2003'):
+            dialer.wait_row(n, 'active', since=since)
+        dialer.action('hangup-all')
+        dialer.wait_event('all-ended', since=since, count=2)
+        clip.kill()
 
     with t.step('an incoming call, window focused: Answer/Decline in the row, no '
                 'notification; declined, the caller sees "rejected"'):
