@@ -853,6 +853,9 @@ pl_peer_dispose (GObject *object)
       pl_shared_source_remove_branch (self->shared_source, g_steal_pointer (&self->branch));
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
   }
+  /* The receive branch and Shared hold each other (see to_null_cb ()). */
+  if (self->shared != NULL)
+    gst_clear_object (&self->shared->receive_bin);
 
   self->webrtc = NULL;
   gst_clear_object (&self->spectrum);
@@ -1342,6 +1345,12 @@ to_null_cb (GObject      *object,
 
   /* What the group shares goes once its last pipeline is in NULL. */
   g_clear_object (&self->shared_source);
+
+  /* The receive branch holds Shared through its decoder probe, removed only
+   * by the first decoded buffer, and Shared holds the branch: a call that
+   * never heard anything would keep both for ever. Break that here, with no
+   * streaming thread left. */
+  gst_clear_object (&self->shared->receive_bin);
 
   /* The last ref of the pipeline is dropped here, on the main thread (bug 13).
    * If ICE gathering never completed, webrtcbin may still be called back by
