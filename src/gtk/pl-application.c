@@ -22,7 +22,10 @@
 #include "pl-resources.h"
 #include "pl-window.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
+
+#include <signal.h>
 
 struct _PlApplication
 {
@@ -33,6 +36,8 @@ struct _PlApplication
   GListStore     *history;
   GHashTable     *started;       /* PlCall → GDateTime: when it was dialed or arrived */
   GStrv           pending_dial;  /* numbers to call once registered */
+  guint           sigint_id;
+  guint           sigterm_id;
   gboolean        quitting;
 };
 
@@ -624,6 +629,15 @@ static const GActionEntry app_actions[] = {
 
 /* --- GApplication -------------------------------------------------------- */
 
+/* SIGINT and SIGTERM quit as app.quit does: calls hung up, socket closed. */
+static gboolean
+on_unix_signal (gpointer user_data)
+{
+  g_action_group_activate_action (G_ACTION_GROUP (user_data), "quit", NULL);
+
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 on_window_close_request (GtkWindow     *window,
                          PlApplication *self)
@@ -694,6 +708,9 @@ pl_application_startup (GApplication *application)
                                                 GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   }
 
+  self->sigint_id = g_unix_signal_add (SIGINT, on_unix_signal, self);
+  self->sigterm_id = g_unix_signal_add (SIGTERM, on_unix_signal, self);
+
   self->settings = load_settings ();
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (apply_settings), self,
                            G_CONNECT_SWAPPED);
@@ -705,6 +722,17 @@ pl_application_startup (GApplication *application)
   g_signal_connect_object (self->account, "notify::state", G_CALLBACK (on_account_state_notify),
                            self, G_CONNECT_SWAPPED);
   apply_settings (self);
+}
+
+static void
+pl_application_shutdown (GApplication *application)
+{
+  PlApplication *self = PL_APPLICATION (application);
+
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+
+  G_APPLICATION_CLASS (pl_application_parent_class)->shutdown (application);
 }
 
 static int
@@ -742,6 +770,8 @@ pl_application_dispose (GObject *object)
 {
   PlApplication *self = PL_APPLICATION (object);
 
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
   if (self->account != NULL)
     g_signal_handlers_disconnect_by_data (self->account, self);
   g_clear_object (&self->account);
@@ -772,6 +802,7 @@ pl_application_class_init (PlApplicationClass *klass)
   object_class->finalize = pl_application_finalize;
   app_class->activate = pl_application_activate;
   app_class->startup = pl_application_startup;
+  app_class->shutdown = pl_application_shutdown;
   app_class->command_line = pl_application_command_line;
   app_class->handle_local_options = pl_application_handle_local_options;
 }

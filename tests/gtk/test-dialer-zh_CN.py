@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The dialer in Simplified Chinese (the build's own translations): the
 account row, a call's row and the history speak Chinese, and a screenshot
-(tests/gtk/artifacts/main-window-zh_CN.png) is not blank."""
+(tests/gtk/artifacts/main-window-zh_CN.png) is not blank. Then SIGTERM
+ends it cleanly."""
 
 import os
 import shutil
@@ -34,5 +35,11 @@ with Test('dialer-zh_CN', plan=3, watchdog=90) as t:
         dialer.wait_row('2001', 'ended', status='已结束 · 已挂断')
         dialer.wait_event('history', peer='2001', subtitle=lambda s: s.startswith('呼出 · '))
 
-    with t.step('app.quit: exit 0'):
-        assert dialer.quit() == 0
+    with t.step('SIGTERM during a call: the call is hung up (normal), exit 0'):
+        since = dialer.mark()
+        since_peer = peer.mark()
+        dialer.action('dial', '2001')
+        dialer.wait_row('2001', 'active', since=since)
+        dialer.proc.terminate()
+        peer.wait_call('1001', 'ended', since=since_peer, reason='normal')
+        assert dialer.wait_exit() == 0
