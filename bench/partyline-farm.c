@@ -5,7 +5,14 @@
  * like partyline-cli's (`registered` once all lines are, then `call`, `audio`
  * and `media` events with the answering `number`). All the lines send the same
  * tone, so they share one capture and encoder (PlSharedSource), as the calls
- * of one partyline-cli do. Commands on stdin: `resources`, `quit`.
+ * of one partyline-cli do. `call`, `audio` and `media` carry the `call_id`
+ * too; `active` carries `setup_ms`, `ended` `reason`, `duration_ms` and
+ * `teardown_ms`, as partyline-cli's do.
+ *
+ * Commands on stdin, as partyline-cli's: `resources` (what the process holds,
+ * summed over the lines, and the longest main-loop stall since the previous
+ * `resources reset`), `resources reset`, `settle` (the `resources` event once
+ * no line has a pipeline left, lingering ones included), `quit`.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -33,6 +40,7 @@ typedef struct {
   gint64            started_at;
   guint             registering;
   guint             shutting_down;
+  guint             settling;     /* lines a `settle` still waits for */
   int               status;
 } Farm;
 
@@ -42,6 +50,52 @@ now_s (Farm *farm)
   return (g_get_monotonic_time () - farm->started_at) / (double) G_USEC_PER_SEC;
 }
 
+/* A JSON string: the call ids come from the server. */
+static void
+append_json_string (GString    *out,
+                    const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text ? text : ""; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      g_string_append_printf (out, "\\%c", *p);
+    else if ((guchar) *p < 0x20)
+      g_string_append_printf (out, "\\u%04x", (guchar) *p);
+    else
+      g_string_append_c (out, *p);
+  }
+  g_string_append_c (out, '"');
+}
+
+/* `{"event":EVENT,"t":…,"number":…,"peer":…,"call_id":…` — the caller closes it. */
+static GString *
+call_event_begin (Farm       *farm,
+                  const char *event,
+                  PlLine     *line,
+                  PlCall     *call)
+{
+  GString *out = g_string_new (NULL);
+
+  g_string_append_printf (out, "{\"event\":\"%s\",\"t\":%.3f,\"number\":", event,
+                          now_s (farm));
+  append_json_string (out, pl_line_get_number (line));
+  g_string_append (out, ",\"peer\":");
+  append_json_string (out, pl_call_get_peer (call));
+  g_string_append (out, ",\"call_id\":");
+  append_json_string (out, pl_call_get_id (call));
+
+  return out;
+}
+
+static void
+event_end (GString *out)
+{
+  g_string_append (out, "}\n");
+  fputs (out->str, stdout);
+  fflush (stdout);
+  g_string_free (out, TRUE);
+}
+
 static void
 on_call_state_changed (PlCall  *call,
                        int      state,
@@ -49,12 +103,19 @@ on_call_state_changed (PlCall  *call,
                        gpointer user_data)
 {
   Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
-  PlLine *line = user_data;
+  GString *out = call_event_begin (farm, "call", user_data, call);
 
-  printf ("{\"event\":\"call\",\"t\":%.3f,\"number\":\"%s\",\"peer\":\"%s\",\"state\":\"%s\"}\n",
-          now_s (farm), pl_line_get_number (line), pl_call_get_peer (call),
-          pl_call_state_to_string (state));
-  fflush (stdout);
+  g_string_append_printf (out, ",\"state\":\"%s\"", pl_call_state_to_string (state));
+  if (state == PL_CALL_STATE_ACTIVE) {
+    g_string_append_printf (out, ",\"setup_ms\":%.1f", pl_call_get_setup_ms (call));
+  } else if (state == PL_CALL_STATE_ENDED) {
+    g_string_append (out, ",\"reason\":");
+    append_json_string (out, pl_call_get_reason (call));
+    g_string_append_printf (out, ",\"duration_ms\":%.1f,\"teardown_ms\":%.1f",
+                            MAX (pl_call_get_duration_ms (call), 0),
+                            pl_call_get_teardown_ms (call));
+  }
+  event_end (out);
 }
 
 static void
@@ -63,12 +124,10 @@ on_call_first_audio (PlCall  *call,
                      gpointer user_data)
 {
   Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
-  PlLine *line = user_data;
+  GString *out = call_event_begin (farm, "audio", user_data, call);
 
-  printf ("{\"event\":\"audio\",\"t\":%.3f,\"number\":\"%s\",\"peer\":\"%s\","
-          "\"first_audio_ms\":%.1f}\n",
-          now_s (farm), pl_line_get_number (line), pl_call_get_peer (call), ms);
-  fflush (stdout);
+  g_string_append_printf (out, ",\"first_audio_ms\":%.1f", ms);
+  event_end (out);
 }
 
 static void
@@ -78,12 +137,10 @@ on_call_media (PlCall  *call,
                gpointer user_data)
 {
   Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
-  PlLine *line = user_data;
+  GString *out = call_event_begin (farm, "media", user_data, call);
 
-  printf ("{\"event\":\"media\",\"t\":%.3f,\"number\":\"%s\",\"peer\":\"%s\","
-          "\"frequency_hz\":%.1f,\"level_db\":%.1f}\n",
-          now_s (farm), pl_line_get_number (line), pl_call_get_peer (call), hz, db);
-  fflush (stdout);
+  g_string_append_printf (out, ",\"frequency_hz\":%.1f,\"level_db\":%.1f", hz, db);
+  event_end (out);
 }
 
 static void
@@ -145,6 +202,43 @@ quit (Farm *farm)
 
 static void read_next_line (Farm *farm);
 
+/* As partyline-cli's `resources`: what the process holds (pipelines summed
+ * over the lines), and the longest main-loop stall since the last reset (the
+ * probe starts with the first `resources`; `reset` reports, then resets). */
+static void
+emit_resources (Farm    *farm,
+                gboolean reset)
+{
+  PlResources r;
+  guint pipelines = 0;
+
+  pl_loop_probe_start ();
+  pl_resources_get (&r);
+  if (reset)
+    pl_loop_probe_take_max_stall_ms (TRUE);
+  for (guint i = 0; i < farm->lines->len; i++)
+    pipelines += pl_line_get_pipeline_count (g_ptr_array_index (farm->lines, i));
+
+  printf ("{\"event\":\"resources\",\"t\":%.3f,\"pipelines\":%u,\"calls\":%u,\"peers\":%u,"
+          "\"webrtcbins\":%u,\"nice_agents\":%u,\"threads\":%u,\"fds\":%u,"
+          "\"rss_kib\":%" G_GUINT64_FORMAT ",\"max_stall_ms\":%.1f}\n",
+          now_s (farm), pipelines, r.calls, r.peers, r.webrtcbins, r.nice_agents, r.threads,
+          r.fds, r.rss_kib, r.max_stall_ms);
+  fflush (stdout);
+}
+
+static void
+settle_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Farm *farm = user_data;
+
+  pl_line_settle_finish (PL_LINE (object), result, NULL);
+  if (--farm->settling == 0 && farm->shutting_down == 0)
+    emit_resources (farm, FALSE);
+}
+
 static void
 read_line_cb (GObject      *object,
               GAsyncResult *result,
@@ -159,15 +253,23 @@ read_line_cb (GObject      *object,
     return;
   }
 
-  if (g_str_equal (line, "resources")) {
-    PlResources r;
+  if (g_str_equal (line, "resources") || g_str_equal (line, "resources reset")) {
+    emit_resources (farm, g_str_equal (line, "resources reset"));
+  } else if (g_str_equal (line, "settle")) {
+    if (farm->settling++ == 0) {
+      farm->settling = farm->lines->len;
+      for (guint i = 0; i < farm->lines->len; i++)
+        pl_line_settle_async (g_ptr_array_index (farm->lines, i), settle_cb, farm);
+    } else {
+      farm->settling--;   /* one `settle` at a time: this one is answered with it */
+    }
+  } else if (line[0] != '\0') {
+    GString *out = g_string_new (NULL);
 
-    pl_loop_probe_start ();
-    pl_resources_get (&r);
-    printf ("{\"event\":\"resources\",\"t\":%.3f,\"calls\":%u,\"webrtcbins\":%u,"
-            "\"threads\":%u,\"fds\":%u,\"rss_kib\":%" G_GUINT64_FORMAT ",\"max_stall_ms\":%.1f}\n",
-            now_s (farm), r.calls, r.webrtcbins, r.threads, r.fds, r.rss_kib, r.max_stall_ms);
-    fflush (stdout);
+    g_string_append_printf (out, "{\"event\":\"error\",\"t\":%.3f,\"message\":\"unknown "
+                            "command\",\"command\":", now_s (farm));
+    append_json_string (out, line);
+    event_end (out);
   }
   read_next_line (farm);
 }
