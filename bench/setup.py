@@ -4,7 +4,7 @@
 
 Run it through bench/run (a private network namespace with only `lo`):
 
-    bench/run setup [--calls 40] [--sweep-calls 20] [--group-rounds 10]
+    bench/run setup [--calls 100] [--reference-calls 20] [--sweep-calls 20] [--group-rounds 10]
 
 Three parts, one server for all of them, every phone a fresh process:
 
@@ -12,6 +12,10 @@ Three parts, one server for all of them, every phone a fresh process:
    (tone 660) N times: `dial` -> caller's `active` (setup_ms) and `audio`
    (first_audio_ms) -> `hangup` -> `ended` on both sides, then the next call.
    The first call of the processes is reported apart from calls 2..N.
+   Interleaved with them, evenly spread, one call at a time: calls of the
+   minimal reference (bench/reference-webrtcbin: two plain webrtcbin peers in
+   one process), with webrtcbin's own defaults and with Partyline's settings;
+   Partyline's figures are also given as ratios to them.
 2. group hang-up: the same caller group-dials 3 auto-answering callees, waits
    until all three are `active` (not for audio), sends `hangup-all` and reads
    `all-ended` `ms`; then waits for `ended` on all four phones.
@@ -26,32 +30,26 @@ event with a timeout as a watchdog; a call that fails is recorded with the
 events that show why, and the exit status is 1.
 """
 
-import argparse
-import datetime
-import hashlib
 import json
 import os
-import platform
-import resource
-import shutil
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (BenchError, Children, Load, Phone, Server,  # noqa: E402
-                      assert_loopback_only, binary, cpu_jiffies, public, repo_root, summary)
-
-KNOBS = ('PARTYLINE_JITTER_LATENCY_MS', 'PARTYLINE_ICE_PACING_MS')
-# Not passed to the phones: with it set, every call writes a dot file as it connects.
-DROPPED_ENV = ('GST_DEBUG_DUMP_DOT_DIR',)
-DEBUG_ENV = ('GST_DEBUG', 'G_MESSAGES_DEBUG', 'GST_DEBUG_FILE', 'GST_DEBUG_DUMP_DOT_DIR')
+from benchlib import (Bench, BenchError, Phone, Server, cleanup, dialed,  # noqa: E402
+                      describe_reference, f1, f2, first_seen, is_call, met, ms, ratio,
+                      start_references, summary, table, wait_audio, wait_state)
 
 # Issue 3's targets (requirements, not measurements).
 TARGET_SETUP_MEDIAN_MS = 60.0
 TARGET_AUDIO_MEDIAN_MS = 120.0
 TARGET_FIRST_CALL_RATIO = 1.5
+# Issue 4's (with the default 5 ms pacing): medians, tails and the first call.
+ISSUE4_SETUP_MEDIAN_MS = 45.0
+ISSUE4_AUDIO_MEDIAN_MS = 90.0
+ISSUE4_P95_RATIO = 1.5
+ISSUE4_FIRST_CALL_RATIO = 1.5
 
 SWEEP = [
     ('defaults', {}),
@@ -66,60 +64,6 @@ SWEEP = [
 ]
 
 GROUP_TONES = (523, 659, 784)
-
-
-def is_call(ev, state=None, call_id=None, peer=None):
-    return (ev.get('event') == 'call'
-            and (state is None or ev.get('state') == state)
-            and (call_id is None or ev.get('call_id') == call_id)
-            and (peer is None or ev.get('peer') == peer))
-
-
-def ms(a, b):
-    return round((b - a) * 1000.0, 3)
-
-
-class CallFailed(BenchError):
-    pass
-
-
-def dialed(caller, peers, since):
-    """The call_id of each dialed peer, from the caller's `dialing` events."""
-    ids = {}
-    for peer in peers:
-        ev = caller.wait(lambda e, p=peer: is_call(e, 'dialing', peer=p) or e['event'] == 'error',
-                         since=since, what=f'"dialing" to {peer}')
-        if ev['event'] == 'error':
-            raise CallFailed(f'dial refused: {json.dumps(public(ev))}')
-        ids[peer] = ev['call_id']
-    return ids
-
-
-def wait_state(phone, cid, state, since, what=None):
-    """The `call` event of call `cid` reaching `state`; fails if it ends first."""
-    ev = phone.wait(lambda e: is_call(e, call_id=cid) and e.get('state') in (state, 'ended'),
-                    since=since, what=what or f'{cid} {state}')
-    if ev['state'] != state:
-        raise CallFailed(f'phone {phone.number}: call {cid} ended before {state}: '
-                         f'{json.dumps(public(ev))}\n' + phone.recent(since))
-    return ev
-
-
-def wait_audio(phone, cid, since):
-    ev = phone.wait(lambda e: (e['event'] == 'audio' and e.get('call_id') == cid)
-                    or is_call(e, 'ended', call_id=cid), since=since, what=f'audio of {cid}')
-    if ev['event'] != 'audio':
-        raise CallFailed(f'phone {phone.number}: call {cid} ended before any audio: '
-                         f'{json.dumps(public(ev))}\n' + phone.recent(since))
-    return ev
-
-
-def first_seen(phone, since, match):
-    phone.mark()
-    for ev in phone.events[since:]:
-        if match(ev):
-            return ev
-    return None
 
 
 def one_call(caller, callee, index):
@@ -181,34 +125,30 @@ def timeline(t_dial, caller, c0, callee, e0, cid):
     return out
 
 
-def cleanup(caller, callee, cid, c0, e0):
-    """After a failed call: hang it up and wait until both sides have ended it."""
-    if cid is None:
-        return
-    try:
-        if not first_seen(caller, c0, lambda e: is_call(e, 'ended', call_id=cid)):
-            caller.send(f'hangup {callee.number}')
-            caller.wait(lambda e: is_call(e, 'ended', call_id=cid), since=c0,
-                        what=f'{cid} ended (cleanup)')
-        if first_seen(callee, e0, lambda e: is_call(e, call_id=cid)):
-            callee.wait(lambda e: is_call(e, 'ended', call_id=cid), since=e0,
-                        what=f'{cid} ended on the callee (cleanup)')
-    except BenchError as e:
-        raise BenchError(f'could not clean up after a failed call: {e}') from None
-
-
-def sequential(children, paths, server, caller_no, callee_no, calls, env, progress):
-    """Fresh caller and callee, `calls` calls one after the other."""
+def sequential(children, paths, server, caller_no, callee_no, calls, env, progress,
+               references=(), reference_calls=0):
+    """Fresh caller and callee, `calls` calls one after the other; after every
+    k-th of them one call of each reference, so that `reference_calls` of each
+    are spread evenly over the run (the first right after the first call)."""
     callee = Phone(children, paths['cli'], callee_no, server.url, 'tone:660', auto_answer=True,
                    env=env)
     caller = Phone(children, paths['cli'], caller_no, server.url, 'tone:440', env=env)
     records = []
+    ref_records = {key: [] for key, _, _ in references}
+    every = max(1, calls // reference_calls) if reference_calls else 0
     for i in range(calls):
         rec = one_call(caller, callee, i + 1)
         records.append(rec)
         if not rec['ok']:
             progress(f'  call {i + 1} FAILED: {rec["error"].splitlines()[0]}')
-    return caller, callee, records
+        if every and i % every == 0:
+            for key, _, ref in references:
+                if len(ref_records[key]) < reference_calls:
+                    ref_records[key].append(ref.call())
+    for key, _, ref in references:           # when calls < reference_calls
+        while len(ref_records[key]) < reference_calls:
+            ref_records[key].append(ref.call())
+    return caller, callee, records, ref_records
 
 
 def sweep(children, paths, server, calls, env, progress):
@@ -323,20 +263,6 @@ def odd_reasons(records, key):
     return [(r['index'], r[key]) for r in records if r['ok'] and r.get(key) != 'normal']
 
 
-# --- output ---------------------------------------------------------------------------
-
-def f1(v):
-    return '–' if v is None else f'{v:.1f}'
-
-
-def f2(v):
-    return '–' if v is None else f'{v:.2f}'
-
-
-def met(ok):
-    return 'met' if ok else 'NOT met'
-
-
 def tables(result):
     out = []
     main = result['sequential']
@@ -402,10 +328,15 @@ def tables(result):
                        f'{row["summary"]["failed"]} |')
         out.append('')
 
-    out += ['### Targets (issue 3)', '', '| target | measured | |', '|---|---|---|']
-    for t in result['targets']:
-        out.append(f'| {t["target"]} | {t["measured"]} | {met(t["met"])} |')
-    out.append('')
+    ref = result.get('reference')
+    if ref:
+        out += [reference_tables(result), '']
+
+    for issue in (3, 4):
+        rows = [t for t in result['targets'] if t['issue'] == issue]
+        out += [f'### Targets (issue {issue})', '',
+                table(['target', 'measured', ''],
+                      [[t['target'], t['measured'], met(t['met'])] for t in rows]), '']
     ratios = result.get('first_call_ratios', [])
     if len(ratios) > 1:
         out.append('First call / own median, every fresh caller-callee pair of the run (the '
@@ -435,12 +366,67 @@ def first_call_ratios(result):
     return out
 
 
+REF_ROWS = (('dial → active | connected', 'setup_ms', 'connected_ms'),
+            ('dial → first audio | first audio', 'first_audio_ms', 'first_audio_ms'),
+            ('teardown, caller (hang-up → NULL) | NULL of one pipeline', 'teardown_ms',
+             'null_ms'))
+
+
+def reference_ratios(result):
+    """Partyline's steady medians (and p95) over the reference's, per configuration."""
+    st = result['sequential']['steady']
+    out = {}
+    for key, summ in result.get('reference', {}).items():
+        rs = summ['summary']['steady']
+        out[key] = {ours: {'median': ratio(st[ours]['median'], rs[theirs]['median']),
+                           'p95': ratio(st[ours]['p95'], rs[theirs]['p95'])}
+                    for _, ours, theirs in REF_ROWS}
+    return out
+
+
+def reference_tables(result):
+    ref, st = result['reference'], result['sequential']['steady']
+    first = result['sequential']['first_call'] or {}
+    lines = ['### Minimal reference in the same run (bench/reference-webrtcbin: two webrtcbin '
+             'peers in one process, times from building the pipelines; medians and p95 over '
+             'calls 2..n, interleaved with the sequential calls)', '']
+    rows = []
+    for key, summ in ref.items():
+        rs, fc = summ['summary']['steady'], summ['summary']['first_call'] or {}
+        for k in ('offer_ms', 'ice_connected_ms', 'connected_ms', 'first_audio_ms', 'null_ms'):
+            rows.append([f'{key}: {summ["label"]}' if k == 'offer_ms' else '', k,
+                         f1(rs[k]['median']), f1(rs[k]['p95']), f1(rs[k]['max']),
+                         f1(fc.get(k))])
+        rows.append(['', 'failed', summ['summary']['failed'], '', '', ''])
+    lines += [table(['reference', 'measure (ms)', 'median', 'p95', 'max', 'first call'], rows), '']
+    lines += ['Partyline (this run) over the reference (ratio of medians, of p95 in brackets):', '']
+    rr = result['reference_ratios']
+    rows = []
+    for label, ours, theirs in REF_ROWS:
+        ours_label, theirs_label = label.split(' | ')
+        rows.append([ours_label, f1(st[ours]['median'])] +
+                    [f'{f2(rr[k][ours]["median"])} ({f2(rr[k][ours]["p95"])})' for k in ref])
+    rows.append(['first call, dial → active', f1(first.get('setup_ms'))] +
+                 [f2(ratio(first.get('setup_ms'),
+                           (ref[k]['summary']['first_call'] or {}).get('connected_ms')))
+                  for k in ref])
+    rows.append(['first call, dial → first audio', f1(first.get('first_audio_ms'))] +
+                 [f2(ratio(first.get('first_audio_ms'),
+                           (ref[k]['summary']['first_call'] or {}).get('first_audio_ms')))
+                  for k in ref])
+    lines.append(table(['Partyline measure', 'Partyline median (ms)'] +
+                       [f'÷ {k} reference' for k in ref], rows))
+    return '\n'.join(lines)
+
+
 def targets(main):
     st, fc = main['steady'], main['first_call'] or {}
     res = []
+    issue = 3
 
     def add(text, value, ok, shown):
-        res.append({'target': text, 'value': value, 'met': bool(ok), 'measured': shown})
+        res.append({'issue': issue, 'target': text, 'value': value, 'met': bool(ok),
+                    'measured': shown})
 
     m = st['setup_ms']['median']
     add(f'dial → active median < {TARGET_SETUP_MEDIAN_MS:g} ms', m,
@@ -453,140 +439,90 @@ def targets(main):
         add(f'first call ≤ {TARGET_FIRST_CALL_RATIO:g} × median ({label})', r,
             r is not None and r <= TARGET_FIRST_CALL_RATIO,
             f'{f1(fc.get(key))} ms = {f2(r)} × median')
+
+    issue = 4
+    m = st['setup_ms']['median']
+    add(f'dial → active median < {ISSUE4_SETUP_MEDIAN_MS:g} ms (pacing 5 ms)', m,
+        m is not None and m < ISSUE4_SETUP_MEDIAN_MS, f'{f1(m)} ms')
+    m = st['first_audio_ms']['median']
+    add(f'dial → first audio median < {ISSUE4_AUDIO_MEDIAN_MS:g} ms (pacing 5 ms)', m,
+        m is not None and m < ISSUE4_AUDIO_MEDIAN_MS, f'{f1(m)} ms')
+    for key, label in (('setup_ms', 'dial → active'), ('first_audio_ms', 'dial → first audio')):
+        p95, med = st[key]['p95'], st[key]['median']
+        r = ratio(p95, med)
+        add(f'p95 < {ISSUE4_P95_RATIO:g} × median ({label})', r,
+            r is not None and r < ISSUE4_P95_RATIO, f'{f1(p95)} ms = {f2(r)} × median')
+    for key, label in (('setup_ms', 'dial → active'), ('first_audio_ms', 'dial → first audio')):
+        r = fc.get(key.replace('_ms', '_ratio'))
+        add(f'first call < {ISSUE4_FIRST_CALL_RATIO:g} × median ({label})', r,
+            r is not None and r < ISSUE4_FIRST_CALL_RATIO,
+            f'{f1(fc.get(key))} ms = {f2(r)} × median')
     return res
 
 
-# --- the run --------------------------------------------------------------------------
-
-def run_text(argv):
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=10,
-                              stdin=subprocess.DEVNULL).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def snapshot(paths, folder):
-    """Copy the (statically linked) programs, so that a rebuild during the run
-    (other people work in this tree) cannot change them under the benchmark."""
-    os.makedirs(folder, exist_ok=True)
-    copies, info = {}, {}
-    for key, path in paths.items():
-        copy = os.path.join(folder, os.path.basename(path))
-        shutil.copy2(path, copy)
-        with open(copy, 'rb') as f:
-            digest = hashlib.sha256(f.read()).hexdigest()
-        version = subprocess.run([copy, '--version'], capture_output=True, text=True,
-                                 timeout=10, stdin=subprocess.DEVNULL)
-        if version.returncode != 0:
-            raise BenchError(f'{copy} --version exited with {version.returncode}: '
-                             f'{version.stderr.strip()}')
-        copies[key] = copy
-        info[key] = {'path': path, 'version': version.stdout.strip(), 'sha256': digest, 'mtime': datetime.datetime.fromtimestamp(
-            os.path.getmtime(path)).astimezone().isoformat(timespec='seconds')}
-    return copies, info
-
-
-def stderr_problems(children):
-    """A phone writes nothing to stderr in a clean run: report what any of them wrote."""
-    out = []
-    for child in children.all:
-        if child.kind != 'phone':
-            continue
-        lines = child.stderr_tail(10**6)[1:]      # the first line is our own `$ argv`
-        if lines:
-            out.append(f'{child.name} wrote {len(lines)} lines to stderr, first: {lines[0]!r}')
-    return out
-
-
-def metadata(args):
-    root = repo_root()
-    return {
-        'command': ' '.join(['bench/run', 'setup'] + sys.argv[1:]),
-        'date': datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
-        'host': platform.node(), 'kernel': platform.release(), 'cpus': os.cpu_count(),
-        'python': platform.python_version(),
-        'gstreamer': run_text(['pkg-config', '--modversion', 'gstreamer-webrtc-1.0']),
-        'git_head': run_text(['git', '-C', root, 'rev-parse', 'HEAD']),
-        'git_dirty': (run_text(['git', '-C', root, 'status', '--porcelain', '--', 'src',
-                                'pipelines', 'meson.build']) or '').splitlines(),
-        'inherited_knobs': {k: os.environ[k] for k in KNOBS if k in os.environ},
-        'inherited_debug_env': {k: os.environ[k] for k in DEBUG_ENV if k in os.environ},
-        'loadavg_start': os.getloadavg(),
-        'options': vars(args),
-    }
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--calls', type=int, default=40, help='sequential calls (default 40)')
+    bench = Bench('setup', __doc__, ('server', 'cli', 'reference'))
+    ap = bench.ap
+    ap.add_argument('--calls', type=int, default=100, help='sequential calls (default 100)')
+    ap.add_argument('--reference-calls', type=int, default=20,
+                    help='calls of each reference configuration (default 20; 0 skips them)')
     ap.add_argument('--sweep-calls', type=int, default=20,
                     help='calls per sweep setting (default 20; 0 skips the sweep)')
     ap.add_argument('--group-rounds', type=int, default=10,
                     help='group hang-up rounds (default 10; 0 skips them)')
-    ap.add_argument('--results', default=os.path.join(repo_root(), 'bench', 'results'),
-                    help='folder for setup-<date>.json and setup-latest.json')
-    ap.add_argument('--logdir', default=None,
-                    help='stderr logs of every process (default build/bench-logs/setup-<date>)')
-    ap.add_argument('--watchdog', type=float, default=900.0,
-                    help='kill everything and exit 3 after this many seconds (default 900)')
-    args = ap.parse_args()
-    for name, lo, hi in (('calls', 2, 1000), ('sweep_calls', 0, 1000), ('group_rounds', 0, 200)):
+    args = bench.parse()
+    for name, lo, hi in (('calls', 2, 1000), ('reference_calls', 0, 1000),
+                         ('sweep_calls', 0, 1000), ('group_rounds', 0, 200)):
         if not lo <= getattr(args, name) <= hi:
             ap.error(f'--{name.replace("_", "-")} must be between {lo} and {hi}')
-    if args.sweep_calls == 1:
-        ap.error('--sweep-calls must be 0 or at least 2')
-
-    def progress(text):
-        print(text, file=sys.stderr, flush=True)
-
-    try:
-        assert_loopback_only()
-        root = repo_root()
-        paths = {'server': binary('PARTYLINE_SERVER',
-                                  os.path.join(root, 'build/src/server/partyline-server')),
-                 'cli': binary('PARTYLINE_CLI', os.path.join(root, 'build/src/cli/partyline-cli'))}
-    except BenchError as e:
-        progress(f'bench: {e}')
-        return 2
-
-    stamp = datetime.datetime.now().strftime('%Y-%m-%dT%H%M%S')
-    logdir = args.logdir or os.path.join(root, 'build', 'bench-logs', f'setup-{stamp}')
-    env = {k: v for k, v in os.environ.items() if k not in KNOBS + DROPPED_ENV}
-    env.setdefault('PARTYLINE_PIPELINE_DIR', os.path.join(root, 'pipelines'))
-    result = {'meta': metadata(args)}
-    try:
-        paths, result['meta']['binaries'] = snapshot(paths, os.path.join(logdir, 'bin'))
-    except (BenchError, OSError, subprocess.SubprocessError) as e:
-        progress(f'bench: {e}')
-        return 2
-    result['meta']['logdir'] = logdir
-    result['meta']['pipeline_dir'] = env['PARTYLINE_PIPELINE_DIR']
-    children = Children(logdir, env, args.watchdog)
-    started, jiffies0 = time.monotonic(), cpu_jiffies()
-    problems = []
+    if args.sweep_calls == 1 or args.reference_calls == 1:
+        ap.error('--sweep-calls and --reference-calls must be 0 or at least 2')
+    if not args.reference_calls:
+        bench.programs = ('server', 'cli')
+    rc = bench.start()
+    if rc is not None:
+        return rc
+    progress, children, paths, env = bench.progress, bench.children, bench.paths, bench.env
+    result, problems = bench.result, bench.problems
     try:
         server = Server(children, paths['server'])
+        references = start_references(children, paths['reference'], env) \
+            if args.reference_calls else []
 
-        progress(f'bench: {args.calls} sequential calls (1001 → 2001)')
-        t0, load = time.monotonic(), Load()
-        caller, callee, records = sequential(children, paths, server, '1001', '2001',
-                                             args.calls, env, progress)
+        progress(f'bench: {args.calls} sequential calls (1001 → 2001)'
+                 + (f', {args.reference_calls} calls of each reference among them'
+                    if references else ''))
+        t0, load = time.monotonic(), bench.load()
+        caller, callee, records, ref_records = sequential(
+            children, paths, server, '1001', '2001', args.calls, env, progress,
+            references, args.reference_calls)
         result['sequential'] = describe_calls(records)
         result['sequential']['records'] = records
         result['sequential']['seconds'] = round(time.monotonic() - t0, 2)
-        result['sequential']['machine_busy_percent'] = load.busy_percent()
-        for key in ('reason', 'callee_reason'):
-            for idx, reason in odd_reasons(records, key):
-                problems.append(f'call {idx}: {key} {reason!r} (expected "normal")')
+        result['sequential']['load'] = load.describe()
+        result['sequential']['machine_busy_percent'] = result['sequential']['load'][
+            'machine_busy_percent']
+        for key, reason in (('reason', 'reason'), ('callee_reason', 'callee_reason')):
+            for idx, value in odd_reasons(records, reason):
+                problems.append(f'call {idx}: {key} {value!r} (expected "normal")')
+        if references:
+            result['reference'] = {}
+            for key, label, ref in references:
+                result['reference'][key] = {
+                    'label': label, 'options': ref.argv[1:], 'ready': ref.ready,
+                    'records': ref_records[key],
+                    'summary': describe_reference(ref_records[key]), 'exit': ref.stop()}
+            result['reference_ratios'] = reference_ratios(result)
 
         if args.group_rounds:
             progress(f'bench: {args.group_rounds} group hang-up rounds (1001 → 2101 2102 2103)')
-            t0, load = time.monotonic(), Load()
+            t0, load = time.monotonic(), bench.load()
             group_callees, result['group'] = group_rounds(children, paths, server, caller,
                                                           args.group_rounds, env, progress)
             result['group']['seconds'] = round(time.monotonic() - t0, 2)
-            result['group']['machine_busy_percent'] = load.busy_percent()
+            result['group']['load'] = load.describe()
+            result['group']['machine_busy_percent'] = result['group']['load'][
+                'machine_busy_percent']
             for rec in result['group']['rounds']:
                 if rec.get('odd'):
                     problems.append(f'group round {rec["round"]}: {rec["odd"]}')
@@ -600,75 +536,32 @@ def main():
 
         if args.sweep_calls:
             progress(f'bench: sweep, {len(SWEEP)} settings × {args.sweep_calls} calls, interleaved')
-            t0, load = time.monotonic(), Load()
+            t0, load = time.monotonic(), bench.load()
             result['sweep'] = sweep(children, paths, server, args.sweep_calls, env, progress)
             result['sweep_seconds'] = round(time.monotonic() - t0, 2)
-            result['sweep_machine_busy_percent'] = load.busy_percent()
+            result['sweep_load'] = load.describe()
+            result['sweep_machine_busy_percent'] = result['sweep_load']['machine_busy_percent']
 
         result['server_exit'] = server.stop()
     except BenchError as e:
-        progress(f'bench: aborted: {e}')
-        result['aborted'] = str(e)
-    finally:
-        problems += children.shutdown()
-    problems += stderr_problems(children)
-    for child in children.all:
-        if child.proc.returncode not in (0, None):
-            problems.append(f'{child.kind} {child.name} exited with {child.proc.returncode}')
+        bench.abort(e)
 
-    result['meta']['seconds'] = round(time.monotonic() - started, 2)
-    # CPU time: the whole machine vs. the processes of this run (all waited for by now).
-    busy, total = (b - a for a, b in zip(jiffies0, cpu_jiffies()))
-    hz = os.sysconf('SC_CLK_TCK')
-    ours = sum(getattr(resource.getrusage(who), f) for who in
-               (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for f in ('ru_utime', 'ru_stime'))
-    result['meta']['cpu'] = {
-        'machine_busy_percent': round(100.0 * busy / total, 1) if total else None,
-        'machine_busy_cpu_s': round(busy / hz, 2), 'bench_and_phones_cpu_s': round(ours, 2),
-        'others_cpu_s': round(busy / hz - ours, 2)}
-    result['meta']['loadavg_end'] = os.getloadavg()
-    failures = []
+    failures = bench.failures
     if 'sequential' in result:
         result['first_call_ratios'] = first_call_ratios(result)
         result['targets'] = targets(result['sequential'])
         failures += [f'sequential call {r["index"]}: {r["error"]}'
                      for r in result['sequential']['records'] if not r['ok']]
+    for key, ref in result.get('reference', {}).items():
+        failures += [f'reference {key} call {r.get("index")}: {r.get("error")}'
+                     for r in ref['records'] if not r.get('ok')]
     for rec in result.get('group', {}).get('rounds', []):
         if not rec['ok']:
             failures.append(f'group round {rec["round"]}: {rec["error"]}')
     for row in result.get('sweep', []):
         failures += [f'sweep {row["label"]} call {r["index"]}: {r["error"]}'
                      for r in row['records'] if not r['ok']]
-    result['failures'] = failures
-    result['problems'] = problems
-
-    os.makedirs(args.results, exist_ok=True)
-    text = json.dumps(result, indent=1, default=public) + '\n'
-    written = []
-    for name in (f'setup-{stamp}.json', 'setup-latest.json'):
-        path = os.path.join(args.results, name)
-        with open(path + '.tmp', 'w') as f:
-            f.write(text)
-        os.replace(path + '.tmp', path)
-        written.append(path)
-
-    if 'sequential' in result:
-        print(tables(result))
-    m = result['meta']
-    print(f'run: {m["date"]}, {m["cpus"]} CPUs, GStreamer {m["gstreamer"]}, '
-          f'{m["seconds"]:.0f} s; load average {m["loadavg_start"][0]:.2f} → '
-          f'{m["loadavg_end"][0]:.2f}; CPU time {m["cpu"]["bench_and_phones_cpu_s"]:.1f} s '
-          f'ours, {m["cpu"]["others_cpu_s"]:.1f} s other processes '
-          f'(machine {m["cpu"]["machine_busy_percent"]} % busy); results: {", ".join(written)}; logs: {logdir}')
-    others = m['cpu']['others_cpu_s'] / m['seconds'] if m['seconds'] else 0
-    if others > 0.2:
-        print(f'note: other processes kept {others:.2f} of {m["cpus"]} CPUs busy on average '
-              'during this run; these figures include that contention')
-    for line in failures:
-        print('FAILED: ' + line)
-    for line in problems:
-        print('odd: ' + line)
-    return 1 if failures or problems or 'aborted' in result else 0
+    return bench.finish(lambda r: tables(r) if 'sequential' in r else '')
 
 
 if __name__ == '__main__':
