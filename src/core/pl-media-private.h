@@ -19,6 +19,13 @@ const char    *pl_media_get_description    (const char *name,
 GstElement    *pl_media_build_bin          (const char *name,
                                             GError    **error);
 
+/* The element (a full ref) that plays to (@source: captures from) the audio
+ * device named @name; PL_CALL_ERROR_SOURCE (inputs) or PL_CALL_ERROR_PIPELINE
+ * (outputs) when no such device is connected. Blocks briefly. */
+GstElement    *_pl_media_create_device_element (gboolean    source,
+                                                const char *name,
+                                                GError    **error);
+
 /* Generates the process's DTLS key and certificate on a worker thread (once
  * per process), so that the first call of a process is not slower than the
  * others; completes when it is ready. */

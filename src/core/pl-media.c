@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "pl-media-private.h"
+#include "pl-error.h"
 #include "pl-shared-source.h"
 
 #include <math.h>
@@ -71,6 +72,8 @@ pl_media_config_copy (const PlMediaConfig *config)
   copy->ice_addresses = g_strdupv (config->ice_addresses);
   copy->stun_servers = g_strdupv (config->stun_servers);
   copy->turn_servers = g_strdupv (config->turn_servers);
+  copy->source_device = g_strdup (config->source_device);
+  copy->sink_device = g_strdup (config->sink_device);
 
   return copy;
 }
@@ -86,6 +89,8 @@ pl_media_config_free (PlMediaConfig *config)
   g_strfreev (config->ice_addresses);
   g_strfreev (config->stun_servers);
   g_strfreev (config->turn_servers);
+  g_free (config->source_device);
+  g_free (config->sink_device);
   g_free (config);
 }
 
@@ -124,9 +129,14 @@ pl_media_config_set_source (PlMediaConfig *config,
     config->source = PL_SOURCE_FILE;
     g_free (config->file_path);
     config->file_path = g_canonicalize_filename (path, NULL);
+  } else if (g_str_has_prefix (spec, "device:") && spec[strlen ("device:")] != '\0') {
+    config->source = PL_SOURCE_DEVICE;
+    g_free (config->source_device);
+    config->source_device = g_strdup (spec + strlen ("device:"));
   } else {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "unknown source '%s' (expected tone:FREQ, silence, file:PATH or auto)", spec);
+                 "unknown source '%s' (expected tone:FREQ, silence, file:PATH, device:NAME or auto)",
+                 spec);
     return FALSE;
   }
 
@@ -156,13 +166,79 @@ pl_media_config_set_sink (PlMediaConfig *config,
     config->sink = PL_SINK_RECORD;
     g_free (config->record_dir);
     config->record_dir = g_canonicalize_filename (dir, NULL);
+  } else if (g_str_has_prefix (spec, "device:") && spec[strlen ("device:")] != '\0') {
+    config->sink = PL_SINK_DEVICE;
+    g_free (config->sink_device);
+    config->sink_device = g_strdup (spec + strlen ("device:"));
   } else {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "unknown sink '%s' (expected auto, fake or record:DIR)", spec);
+                 "unknown sink '%s' (expected auto, fake, record:DIR or device:NAME)", spec);
     return FALSE;
   }
 
   return TRUE;
+}
+
+/* The devices of one class the monitor sees now (GstDevice, full refs). */
+static GList *
+probe_devices (gboolean sources)
+{
+  g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new ();
+  GList *devices;
+
+  gst_device_monitor_add_filter (monitor, sources ? "Audio/Source" : "Audio/Sink", NULL);
+  if (!gst_device_monitor_start (monitor))
+    return NULL;
+  devices = gst_device_monitor_get_devices (monitor);
+  gst_device_monitor_stop (monitor);
+
+  return devices;
+}
+
+GStrv
+pl_media_list_devices (gboolean sources)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GList *devices = probe_devices (sources);
+
+  for (GList *l = devices; l != NULL; l = l->next) {
+    char *name = gst_device_get_display_name (l->data);
+
+    if (name != NULL && g_hash_table_add (seen, name))
+      g_strv_builder_add (builder, name);
+  }
+  g_list_free_full (devices, gst_object_unref);
+
+  return g_strv_builder_end (builder);
+}
+
+GstElement *
+_pl_media_create_device_element (gboolean    source,
+                                 const char *name,
+                                 GError    **error)
+{
+  GList *devices = probe_devices (source);
+  GstElement *element = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (GList *l = devices; l != NULL && element == NULL; l = l->next) {
+    g_autofree char *display_name = gst_device_get_display_name (l->data);
+
+    if (g_strcmp0 (display_name, name) == 0)
+      element = gst_device_create_element (l->data, source ? "source" : "sink");
+  }
+  g_list_free_full (devices, gst_object_unref);
+
+  if (element == NULL) {
+    g_set_error (error, PL_CALL_ERROR, source ? PL_CALL_ERROR_SOURCE : PL_CALL_ERROR_PIPELINE,
+                 source ? "the audio input '%s' is not connected"
+                        : "the audio output '%s' is not connected", name);
+    return NULL;
+  }
+
+  return gst_object_ref_sink (element);
 }
 
 const char *

@@ -14,12 +14,14 @@ typedef enum {
   PL_SOURCE_TONE,
   PL_SOURCE_SILENCE,
   PL_SOURCE_FILE,
+  PL_SOURCE_DEVICE,  /* an audio input by name (pl_media_list_devices ()) */
 } PlSourceKind;
 
 typedef enum {
   PL_SINK_AUTO,
   PL_SINK_FAKE,
   PL_SINK_RECORD,
+  PL_SINK_DEVICE,    /* an audio output by name (pl_media_list_devices ()) */
 } PlSinkKind;
 
 /* The media settings of a line; every call of the line is built from them. */
@@ -35,6 +37,8 @@ typedef struct {
   GStrv        turn_servers;
   guint        latency_ms;     /* webrtcbin jitter buffer */
   guint        stun_pacing_ms; /* libnice Ta; RFC 8445 floor is 5 ms */
+  char        *source_device;  /* PL_SOURCE_DEVICE: the input's name */
+  char        *sink_device;    /* PL_SINK_DEVICE: the output's name */
 } PlMediaConfig;
 
 /* Initializes GStreamer for the frontends that do not include it. */
@@ -49,6 +53,11 @@ gboolean       pl_media_config_set_source  (PlMediaConfig *config,
 gboolean       pl_media_config_set_sink    (PlMediaConfig *config,
                                             const char    *spec,
                                             GError       **error);
+
+/* The names of the audio inputs (@sources) or outputs GStreamer's device
+ * monitor sees now, for the specs device:NAME. It blocks while the monitor
+ * probes (a sound server round trip): call it from a worker thread. */
+GStrv          pl_media_list_devices       (gboolean sources);
 
 /* The folder the pipelines/ fragments are read from. */
 const char    *pl_media_get_pipeline_dir   (void);

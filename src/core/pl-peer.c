@@ -640,6 +640,55 @@ on_webrtc_weak_notify (gpointer  data,
   g_atomic_int_add (&live_webrtcbins, -1);
 }
 
+/* audio-receive, then a named output device. */
+static GstElement *
+build_device_receive (const PlMediaConfig *config,
+                      const char          *receive_desc,
+                      GError             **error)
+{
+  g_autofree char *description = g_strdup_printf ("%s ! audioconvert ! audioresample",
+                                                  receive_desc);
+  g_autoptr(GstElement) sink = NULL;
+  g_autoptr(GstElement) bin = NULL;
+  g_autoptr(GstPad) ghost = NULL;
+  g_autoptr(GstPad) last = NULL;
+
+  sink = _pl_media_create_device_element (FALSE, config->sink_device, error);
+  if (sink == NULL)
+    return NULL;
+
+  bin = gst_parse_bin_from_description_full (description, TRUE, NULL,
+                                             GST_PARSE_FLAG_FATAL_ERRORS, error);
+  if (bin == NULL) {
+    g_prefix_error (error, "pipelines/audio-receive + device: ");
+    return NULL;
+  }
+  gst_object_ref_sink (bin);
+  gst_object_set_name (GST_OBJECT (bin), "receive");
+
+  /* The parsed bin ghosts its free source pad: the device takes it instead. */
+  ghost = gst_element_get_static_pad (bin, "src");
+  last = ghost ? gst_ghost_pad_get_target (GST_GHOST_PAD (ghost)) : NULL;
+  if (last == NULL) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                 "audio-receive has no free source pad");
+    return NULL;
+  }
+  gst_element_remove_pad (bin, ghost);
+  gst_bin_add (GST_BIN (bin), g_object_ref (sink));
+  {
+    g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
+
+    if (sink_pad == NULL || gst_pad_link (last, sink_pad) != GST_PAD_LINK_OK) {
+      g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
+                   "could not link audio-receive to the audio output '%s'", config->sink_device);
+      return NULL;
+    }
+  }
+
+  return g_steal_pointer (&bin);
+}
+
 static GstElement *
 build_receive (const PlMediaConfig *config,
                const char          *call_id,
@@ -658,6 +707,8 @@ build_receive (const PlMediaConfig *config,
   receive_desc = pl_media_get_description ("audio-receive", error);
   if (receive_desc == NULL)
     return NULL;
+  if (config->sink == PL_SINK_DEVICE)
+    return build_device_receive (config, receive_desc, error);
   sink_desc = pl_media_get_description (sinks[config->sink], error);
   if (sink_desc == NULL)
     return NULL;

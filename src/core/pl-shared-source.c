@@ -257,6 +257,8 @@ build_source (PlSharedSource *self,
 
   if (self->config->source == PL_SOURCE_FILE)
     return build_file_source (self, error);
+  if (self->config->source == PL_SOURCE_DEVICE)
+    return _pl_media_create_device_element (TRUE, self->config->source_device, error);
 
   bin = pl_media_build_bin (fragments[self->config->source], error);
   if (bin == NULL)
@@ -535,6 +537,8 @@ source_key (const PlMediaConfig *config,
     return g_strdup_printf ("%d file %s", payload_type, config->file_path);
   case PL_SOURCE_SILENCE:
     return g_strdup_printf ("%d silence", payload_type);
+  case PL_SOURCE_DEVICE:
+    return g_strdup_printf ("%d device %s", payload_type, config->source_device);
   case PL_SOURCE_AUTO:
   default:
     return g_strdup_printf ("%d auto", payload_type);
