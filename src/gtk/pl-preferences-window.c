@@ -13,24 +13,29 @@
 #include "pl-preferences-window.h"
 #include "pl-dial-util.h"
 #include "pl-event-log.h"
+#include "pl-media.h"
 #include "pl-protocol.h"
 
 #include <glib/gi18n.h>
 
 #include <string.h>
 
-enum {
-  SOURCE_AUTO,
-  SOURCE_TONE,
-  SOURCE_SILENCE,
-  SOURCE_FILE,
-};
+/* The choices of the two audio rows: a spec (as the settings hold it; a
+ * trailing ':' asks for a file or folder), and what people read. Devices
+ * come between the default and the others once they are listed. */
+typedef struct {
+  char *spec;
+  char *label;
+} Choice;
 
-enum {
-  SINK_AUTO,
-  SINK_FAKE,
-  SINK_RECORD,
-};
+static void
+choice_clear (gpointer data)
+{
+  Choice *choice = data;
+
+  g_free (choice->spec);
+  g_free (choice->label);
+}
 
 struct _PlPreferencesWindow
 {
@@ -49,6 +54,11 @@ struct _PlPreferencesWindow
   AdwEntryRow          *turn_row;
   AdwEntryRow          *addresses_row;
   GtkNativeDialog      *chooser;
+  GCancellable         *cancellable;    /* listing the devices */
+  GStrv                 inputs;         /* the audio devices, once listed */
+  GStrv                 outputs;
+  GArray               *source_choices; /* Choice, as in source_row */
+  GArray               *sink_choices;
 };
 
 G_DEFINE_FINAL_TYPE (PlPreferencesWindow, pl_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -174,6 +184,67 @@ on_addresses_apply (PlPreferencesWindow *self)
   g_settings_set_strv (self->settings, "ice-addresses", (const char * const *) addresses);
 }
 
+static void
+add_choice (GArray     *choices,
+            const char *spec,
+            const char *label)
+{
+  Choice choice = { g_strdup (spec), g_strdup (label) };
+
+  g_array_append_val (choices, choice);
+}
+
+/* Rebuilds @row's choices; returns the position of @current. */
+static guint
+fill_choices (AdwComboRow *row,
+              GArray      *choices,
+              gboolean     sources,
+              GStrv        devices,
+              const char  *current)
+{
+  g_autoptr(GtkStringList) model = gtk_string_list_new (NULL);
+  guint selected = 0;
+  gboolean current_listed = FALSE;
+
+  g_array_set_size (choices, 0);
+  add_choice (choices, "auto", sources ? _("Default microphone") : _("Default speakers"));
+  for (guint i = 0; devices && devices[i]; i++) {
+    g_autofree char *spec = g_strconcat ("device:", devices[i], NULL);
+
+    current_listed |= g_str_equal (spec, current);
+    add_choice (choices, spec, devices[i]);
+  }
+  /* A device chosen earlier that is not connected now. */
+  if (g_str_has_prefix (current, "device:") && !current_listed) {
+    g_autofree char *label = NULL;
+
+    /* Translators: %s is the name of a microphone or speakers */
+    label = g_strdup_printf (_("%s (not connected)"), current + strlen ("device:"));
+    add_choice (choices, current, label);
+  }
+  if (sources) {
+    add_choice (choices, "tone:", _("Test tone"));
+    add_choice (choices, "silence", _("Silence"));
+    add_choice (choices, "file:", _("Audio file…"));
+  } else {
+    add_choice (choices, "fake", _("Nowhere (discard)"));
+    add_choice (choices, "record:", _("Record to a folder…"));
+  }
+
+  for (guint i = 0; i < choices->len; i++) {
+    Choice *choice = &g_array_index (choices, Choice, i);
+    gsize length = strlen (choice->spec);
+
+    gtk_string_list_append (model, choice->label);
+    if (g_str_equal (choice->spec, current) ||
+        (choice->spec[length - 1] == ':' && g_str_has_prefix (current, choice->spec)))
+      selected = i;
+  }
+  adw_combo_row_set_model (row, G_LIST_MODEL (model));
+
+  return selected;
+}
+
 /* Shows the settings in the rows. */
 static void
 load (PlPreferencesWindow *self)
@@ -187,7 +258,7 @@ load (PlPreferencesWindow *self)
   g_autofree char *sink = g_settings_get_string (self->settings, "audio-sink");
   g_auto(GStrv) addresses = g_settings_get_strv (self->settings, "ice-addresses");
   g_autofree char *addresses_text = g_strjoinv (", ", addresses);
-  guint source_index = SOURCE_AUTO, sink_index = SINK_AUTO;
+  guint source_index, sink_index;
 
   self->updating = TRUE;
 
@@ -198,23 +269,17 @@ load (PlPreferencesWindow *self)
   gtk_editable_set_text (GTK_EDITABLE (self->turn_row), turn);
   gtk_editable_set_text (GTK_EDITABLE (self->addresses_row), addresses_text);
 
-  if (g_str_has_prefix (source, "tone:"))
-    source_index = SOURCE_TONE;
-  else if (g_str_equal (source, "silence"))
-    source_index = SOURCE_SILENCE;
-  else if (g_str_has_prefix (source, "file:"))
-    source_index = SOURCE_FILE;
-  adw_combo_row_set_selected (self->source_row, source_index);
+  source_index = fill_choices (self->source_row, self->source_choices, TRUE, self->inputs,
+                               source);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self->source_row),
-                               source_index == SOURCE_AUTO ? "" : source);
+                               g_str_has_prefix (source, "tone:") || g_str_has_prefix (source, "file:")
+                               ? source : "");
+  adw_combo_row_set_selected (self->source_row, source_index);
 
-  if (g_str_equal (sink, "fake"))
-    sink_index = SINK_FAKE;
-  else if (g_str_has_prefix (sink, "record:"))
-    sink_index = SINK_RECORD;
-  adw_combo_row_set_selected (self->sink_row, sink_index);
+  sink_index = fill_choices (self->sink_row, self->sink_choices, FALSE, self->outputs, sink);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self->sink_row),
-                               sink_index == SINK_RECORD ? sink + strlen ("record:") : "");
+                               g_str_has_prefix (sink, "record:") ? sink + strlen ("record:") : "");
+  adw_combo_row_set_selected (self->sink_row, sink_index);
 
   self->updating = FALSE;
 }
@@ -261,52 +326,67 @@ choose_file (PlPreferencesWindow *self,
 }
 
 static void
-on_source_selected (PlPreferencesWindow *self)
+on_audio_selected (PlPreferencesWindow *self,
+                   GParamSpec          *pspec,
+                   AdwComboRow         *row)
 {
-  g_autofree char *current = g_settings_get_string (self->settings, "audio-source");
+  gboolean sources = row == self->source_row;
+  GArray *choices = sources ? self->source_choices : self->sink_choices;
+  const char *key = sources ? "audio-source" : "audio-sink";
+  guint selected = adw_combo_row_get_selected (row);
+  g_autofree char *current = g_settings_get_string (self->settings, key);
+  const char *spec;
 
-  if (self->updating)
+  if (self->updating || selected >= choices->len)
     return;
 
-  switch (adw_combo_row_get_selected (self->source_row)) {
-  case SOURCE_AUTO:
-    g_settings_set_string (self->settings, "audio-source", "auto");
-    break;
-  case SOURCE_TONE:
+  spec = g_array_index (choices, Choice, selected).spec;
+  if (g_str_equal (spec, "file:") || g_str_equal (spec, "record:")) {
+    if (!g_str_has_prefix (current, spec))
+      choose_file (self, !sources);
+  } else if (g_str_equal (spec, "tone:")) {
     if (!g_str_has_prefix (current, "tone:"))
-      g_settings_set_string (self->settings, "audio-source", "tone:440");
-    break;
-  case SOURCE_SILENCE:
-    g_settings_set_string (self->settings, "audio-source", "silence");
-    break;
-  case SOURCE_FILE:
-    choose_file (self, FALSE);
-    break;
-  default:
-    break;
+      g_settings_set_string (self->settings, key, "tone:440");
+  } else {
+    g_settings_set_string (self->settings, key, spec);
   }
   load (self);
 }
 
 static void
-on_sink_selected (PlPreferencesWindow *self)
+list_devices_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
 {
-  if (self->updating)
-    return;
+  GStrv *lists = g_new0 (GStrv, 2);
 
-  switch (adw_combo_row_get_selected (self->sink_row)) {
-  case SINK_AUTO:
-    g_settings_set_string (self->settings, "audio-sink", "auto");
-    break;
-  case SINK_FAKE:
-    g_settings_set_string (self->settings, "audio-sink", "fake");
-    break;
-  case SINK_RECORD:
-    choose_file (self, TRUE);
-    break;
-  default:
-    break;
+  lists[0] = pl_media_list_devices (TRUE);
+  lists[1] = pl_media_list_devices (FALSE);
+  g_task_return_pointer (task, lists, NULL);
+}
+
+static void
+list_devices_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autofree GStrv *lists = g_task_propagate_pointer (G_TASK (result), NULL);
+  PlPreferencesWindow *self;
+
+  if (lists == NULL)
+    return;
+  if (g_task_had_error (G_TASK (result)) || g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result)))) {
+    g_strfreev (lists[0]);
+    g_strfreev (lists[1]);
+    return;
   }
+
+  self = PL_PREFERENCES_WINDOW (object);
+  g_strfreev (self->inputs);
+  g_strfreev (self->outputs);
+  self->inputs = lists[0];
+  self->outputs = lists[1];
   load (self);
 }
 
@@ -315,6 +395,8 @@ pl_preferences_window_dispose (GObject *object)
 {
   PlPreferencesWindow *self = PL_PREFERENCES_WINDOW (object);
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (self->chooser);
   g_clear_object (&self->chooser);
@@ -326,12 +408,26 @@ pl_preferences_window_dispose (GObject *object)
 }
 
 static void
+pl_preferences_window_finalize (GObject *object)
+{
+  PlPreferencesWindow *self = PL_PREFERENCES_WINDOW (object);
+
+  g_strfreev (self->inputs);
+  g_strfreev (self->outputs);
+  g_clear_pointer (&self->source_choices, g_array_unref);
+  g_clear_pointer (&self->sink_choices, g_array_unref);
+
+  G_OBJECT_CLASS (pl_preferences_window_parent_class)->finalize (object);
+}
+
+static void
 pl_preferences_window_class_init (PlPreferencesWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = pl_preferences_window_dispose;
+  object_class->finalize = pl_preferences_window_finalize;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/partyline/Partyline/pl-preferences-window.ui");
@@ -349,6 +445,11 @@ pl_preferences_window_class_init (PlPreferencesWindowClass *klass)
 static void
 pl_preferences_window_init (PlPreferencesWindow *self)
 {
+  self->source_choices = g_array_new (FALSE, TRUE, sizeof (Choice));
+  g_array_set_clear_func (self->source_choices, choice_clear);
+  self->sink_choices = g_array_new (FALSE, TRUE, sizeof (Choice));
+  g_array_set_clear_func (self->sink_choices, choice_clear);
+
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 
@@ -377,10 +478,20 @@ pl_preferences_window_new (GSettings *settings)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->addresses_row, "apply", G_CALLBACK (on_addresses_apply), self,
                            G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->source_row, "notify::selected", G_CALLBACK (on_source_selected),
+  g_signal_connect_object (self->source_row, "notify::selected", G_CALLBACK (on_audio_selected),
                            self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->sink_row, "notify::selected", G_CALLBACK (on_sink_selected), self,
-                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->sink_row, "notify::selected", G_CALLBACK (on_audio_selected),
+                           self, G_CONNECT_SWAPPED);
+
+  /* The devices, listed on a worker thread (the device monitor blocks). */
+  {
+    g_autoptr(GTask) task = NULL;
+
+    self->cancellable = g_cancellable_new ();
+    task = g_task_new (self, self->cancellable, list_devices_cb, NULL);
+    g_task_set_source_tag (task, pl_preferences_window_new);
+    g_task_run_in_thread (task, list_devices_thread);
+  }
 
   return self;
 }

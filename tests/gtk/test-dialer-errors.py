@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the dialer tells the user when things go wrong, and how it recovers:
 a server address that is not one, a refused registration, a microphone that
-cannot be opened, and a lost connection, after which it reconnects by
+cannot be opened, devices chosen by name that are not connected, and a lost connection, after which it reconnects by
 itself with a growing delay once the server is back; then auto-answer. Settings change by
 rewriting the GSettings keyfile, as `gsettings set` or Preferences would."""
 
 from dialer import Dialer, Display, ServerAt, Test, listen_address, wait_any
 
-with Test('dialer-errors', plan=8, watchdog=120) as t:
+with Test('dialer-errors', plan=9, watchdog=120) as t:
     with t.step('a server address that is not one: the banner says so, no retry'):
         Display(t)
         server = t.server()
@@ -47,6 +47,27 @@ with Test('dialer-errors', plan=8, watchdog=120) as t:
             dialer.wait_row('2001', 'ended', since=since, status='Ended · Failed')
         since = dialer.mark()
         dialer.write_settings(audio_source='tone:330')
+        dialer.wait_event('account', since=since, state='registered')
+
+    with t.step('a microphone or speakers chosen by name that are not connected: messages'):
+        since = dialer.mark()
+        dialer.write_settings(audio_source='device:No Such Microphone')
+        dialer.wait_event('account', since=since, state='registered')
+        dialer.action('dial', '2001')
+        ev = dialer.wait_event('message', since=since, text=lambda s: 'microphone cannot be opened'
+                               in s and "'No Such Microphone' is not connected" in s)
+        t.diag(f'message: {ev["text"]}')
+        dialer.wait_row('2001', 'ended', since=since, status='Ended · Failed')
+        since = dialer.mark()
+        dialer.write_settings(audio_source='tone:330', audio_sink='device:No Such Speakers')
+        dialer.wait_event('account', since=since, state='registered')
+        dialer.action('dial', '2001')
+        ev = dialer.wait_event('message', since=since, text=lambda s: 'call with 2001 failed' in s
+                               and "'No Such Speakers' is not connected" in s)
+        t.diag(f'message: {ev["text"]}')
+        dialer.wait_row('2001', 'ended', since=since, status='Ended · Failed')
+        since = dialer.mark()
+        dialer.write_settings(audio_sink='fake')
         dialer.wait_event('account', since=since, state='registered')
 
     with t.step('the server goes away: "lost", then retries after 1 s, then 2 s'):
