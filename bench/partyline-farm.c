@@ -12,7 +12,8 @@
  * Commands on stdin, as partyline-cli's: `resources` (what the process holds,
  * summed over the lines, and the longest main-loop stall since the previous
  * `resources reset`), `resources reset`, `settle` (the `resources` event once
- * no line has a pipeline left, lingering ones included), `quit`.
+ * no line has a pipeline left, lingering ones included), `stats` (one `stats`
+ * event per call, as partyline-cli's `stats N`), `quit`.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -144,6 +145,24 @@ on_call_media (PlCall  *call,
 }
 
 static void
+on_call_stats (PlCall      *call,
+               PlCallStats *stats,
+               gpointer     user_data)
+{
+  Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
+  GString *out = call_event_begin (farm, "stats", user_data, call);
+
+  g_string_append_printf (out, ",\"packets_received\":%" G_GINT64_FORMAT ",\"packets_lost\":%"
+                          G_GINT64_FORMAT, MAX (stats->packets_received, 0),
+                          MAX (stats->packets_lost, 0));
+  if (stats->rtt_ms >= 0)
+    g_string_append_printf (out, ",\"rtt_ms\":%.1f", stats->rtt_ms);
+  if (stats->jitter_ms >= 0)
+    g_string_append_printf (out, ",\"jitter_ms\":%.1f", stats->jitter_ms);
+  event_end (out);
+}
+
+static void
 on_line_call_added (PlLine  *line,
                     PlCall  *call,
                     gpointer user_data)
@@ -152,6 +171,7 @@ on_line_call_added (PlLine  *line,
   g_signal_connect_object (call, "state-changed", G_CALLBACK (on_call_state_changed), line, 0);
   g_signal_connect_object (call, "first-audio", G_CALLBACK (on_call_first_audio), line, 0);
   g_signal_connect_object (call, "media", G_CALLBACK (on_call_media), line, 0);
+  g_signal_connect_object (call, "stats", G_CALLBACK (on_call_stats), line, 0);
 }
 
 static void
@@ -262,6 +282,15 @@ read_line_cb (GObject      *object,
         pl_line_settle_async (g_ptr_array_index (farm->lines, i), settle_cb, farm);
     } else {
       farm->settling--;   /* one `settle` at a time: this one is answered with it */
+    }
+  } else if (g_str_equal (line, "stats")) {
+    /* One `stats` event per call, each when webrtcbin answers. */
+    for (guint i = 0; i < farm->lines->len; i++) {
+      g_autoptr(GPtrArray) calls = pl_line_get_calls (g_ptr_array_index (farm->lines, i));
+
+      g_ptr_array_set_free_func (calls, g_object_unref);   /* the copy holds refs */
+      for (guint j = 0; j < calls->len; j++)
+        pl_call_request_stats (g_ptr_array_index (calls, j));
     }
   } else if (line[0] != '\0') {
     GString *out = g_string_new (NULL);
