@@ -569,6 +569,95 @@ def cleanup(caller, callee, cid, c0, e0):
         raise BenchError(f'could not clean up after a failed call: {e}') from None
 
 
+# --- churn: dial → hang-up cycles -------------------------------------------------------
+
+CALL_STATES = ('dialing', 'ringing', 'connecting', 'active')
+# What a process holds for live calls: all 0 once settled.
+LIVE_KEYS = ('pipelines', 'calls', 'peers', 'webrtcbins', 'nice_agents')
+
+
+def leftovers(res):
+    """The live-call counters of a `resources` event that are not 0."""
+    return {k: res[k] for k in LIVE_KEYS if res.get(k)}
+
+
+def churn_cycle(caller, callee, delay_s=None, timeout=WAIT_TIMEOUT):
+    """One cycle: `dial`, then `hangup` once the caller reports `active`
+    (delay_s None) or delay_s after the dial was written (a chosen stimulus:
+    the events of the delay are collected meanwhile), then `ended` on the
+    caller and, when the offer had been sent (`dialing`), on the callee.
+    Returns a record; `ok` False with `error` when something failed."""
+    peer = callee.number
+    c0, e0 = caller.mark(), callee.mark()
+    rec = {'ok': False, 'delay_ms': None if delay_s is None else round(delay_s * 1000.0, 1)}
+    t_dial = caller.send(f'dial {peer}')
+    try:
+        if delay_s is None:
+            ev = caller.wait(lambda e: is_call(e, peer=peer) and e['state'] in ('active', 'ended')
+                             or e['event'] == 'error', timeout, c0, what=f'active with {peer}')
+            if ev['event'] == 'error' or ev['state'] != 'active':
+                raise CallFailed(f'before the hang-up: {json.dumps(public(ev))}\n' +
+                                 caller.recent(c0))
+        else:
+            caller.collect_until(t_dial + delay_s)
+        mine = [e for e in caller.events[c0:] if is_call(e, peer=peer) or e['event'] == 'error']
+        bad = [e for e in mine if e['event'] == 'error' or e['state'] == 'ended']
+        if bad:
+            raise CallFailed(f'before the hang-up: {json.dumps(public(bad[0]))}\n' +
+                             caller.recent(c0))
+        reached = [e['state'] for e in mine if e['state'] in CALL_STATES]
+        rec['reached'] = reached[-1] if reached else 'new'
+        t_hang = caller.send(f'hangup {peer}')
+        end = caller.wait(lambda e: is_call(e, 'ended', peer=peer) or e['event'] == 'error',
+                          timeout, c0, what=f'ended with {peer}')
+        if end['event'] == 'error':
+            raise CallFailed(f'hangup refused: {json.dumps(public(end))}\n' + caller.recent(c0))
+        cid = end['call_id']
+        rec.update({'call_id': cid, 'reason': end.get('reason'),
+                    'teardown_ms': end.get('teardown_ms'),
+                    'hangup_to_ended_ms': ms(t_hang, end['_rx'])})
+        sent = any(is_call(e, 'dialing', call_id=cid) for e in caller.events[c0:])
+        seen = first_seen(callee, e0, lambda e: is_call(e, call_id=cid))
+        if sent or seen:
+            cend = wait_state(callee, cid, 'ended', e0, timeout=timeout)
+            rec.update({'callee_reason': cend.get('reason'),
+                        'callee_teardown_ms': cend.get('teardown_ms')})
+            last = cend['_rx']
+        else:
+            last = end['_rx']
+        rec['cycle_ms'] = ms(t_dial, last)
+        rec['ok'] = True
+    except BenchError as e:
+        rec['error'] = str(e)
+        with contextlib.suppress(BenchError):
+            if not first_seen(caller, c0, lambda e: is_call(e, 'ended', peer=peer)):
+                caller.send(f'hangup {peer}')
+                caller.wait(lambda e: is_call(e, 'ended', peer=peer), timeout, c0,
+                            what='ended (cleanup)')
+    return rec
+
+
+def describe_churn(records, seconds):
+    ok = [r for r in records if r['ok']]
+    reached = {}
+    for r in ok:
+        reached[r['reached']] = reached.get(r['reached'], 0) + 1
+    reasons = {}
+    for r in ok:
+        for who, key in (('caller', 'reason'), ('callee', 'callee_reason')):
+            if r.get(key) is not None:
+                label = f'{who} {r[key]}'
+                reasons[label] = reasons.get(label, 0) + 1
+    return {'cycles': len(records), 'failed': len(records) - len(ok),
+            'seconds': round(seconds, 2),
+            'cycles_per_s': round(len(records) / seconds, 2) if seconds > 0 else None,
+            'cycle_ms': summary([r['cycle_ms'] for r in ok]),
+            'teardown_ms': summary([r.get('teardown_ms') for r in ok]),
+            'callee_teardown_ms': summary([r.get('callee_teardown_ms') for r in ok]),
+            'hangup_to_ended_ms': summary([r['hangup_to_ended_ms'] for r in ok]),
+            'reached': reached, 'reasons': reasons}
+
+
 # --- the reference (bench/reference-webrtcbin) -------------------------------------
 
 # Two configurations of the reference: webrtcbin's and libnice's own defaults
