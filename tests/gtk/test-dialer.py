@@ -184,13 +184,18 @@ with Test('dialer', plan=16, watchdog=200) as t:
             dialer.action('hangup-all')
             dialer.wait_event('all-ended', since=since, count=3)
         report = dialer.sync()
-        t.diag(f'longest main-loop stall during churn: {report["max_stall_ms"]:.1f} ms '
-               f'({CHURN_ROUNDS} rounds of 3 calls)')
+        t.diag(f'longest main-loop stall during churn ({CHURN_ROUNDS} rounds of 3 calls): '
+               f'{report["max_busy_stall_ms"]:.1f} ms busy or blocked; '
+               f'{report["max_stall_ms"]:.1f} ms counting waits for a CPU '
+               f'(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)')
         assert report['pipelines'] == 0, report
 
+    # Time spent waiting for a CPU (other processes on a loaded machine) is
+    # not the dialer's: the check is on the rest.
     with t.step(f'the main loop never stalled longer than {MAX_STALL_MS:.0f} ms', fatal=False):
-        if report['max_stall_ms'] > MAX_STALL_MS:
-            raise Failure(f'longest stall {report["max_stall_ms"]:.1f} ms')
+        if report['max_busy_stall_ms'] > MAX_STALL_MS:
+            raise Failure(f'longest stall {report["max_busy_stall_ms"]:.1f} ms '
+                          f'({report["max_stall_ms"]:.1f} ms with the run-queue waits)')
 
     with t.step('app.quit: the dialer hangs up, closes and exits 0'):
         rc = dialer.quit()
