@@ -484,11 +484,13 @@ command_resources (PlCli   *cli,
   add_int (builder, "fds", resources.fds);
   add_int (builder, "rss_kib", resources.rss_kib);
   add_double (builder, "max_stall_ms", resources.max_stall_ms);
+  add_double (builder, "max_busy_ms", resources.max_busy_ms);
   human = g_strdup_printf ("resources: %u pipelines, %u calls, %u webrtcbins, %u nice agents, "
                            "%u threads, %u fds, %" G_GUINT64_FORMAT " KiB, longest stall "
-                           "%.1f ms", pl_line_get_pipeline_count (cli->line), resources.calls,
-                           resources.webrtcbins, resources.nice_agents, resources.threads,
-                           resources.fds, resources.rss_kib, resources.max_stall_ms);
+                           "%.1f ms (%.1f ms busy)", pl_line_get_pipeline_count (cli->line),
+                           resources.calls, resources.webrtcbins, resources.nice_agents,
+                           resources.threads, resources.fds, resources.rss_kib,
+                           resources.max_stall_ms, resources.max_busy_ms);
   event_end (cli, builder, human);
 }
 

@@ -22,7 +22,9 @@ int _pl_resources_nice_agents;
 
 static guint probe_id;
 static gint64 probe_last;
+static gint64 probe_waited_ns;
 static double probe_max_stall_ms = -1;
+static double probe_max_busy_ms = -1;
 
 void
 _pl_resources_add (int *counter,
@@ -74,6 +76,7 @@ pl_resources_get (PlResources *out)
   out->fds = count_entries ("/proc/self/fd") - 1;
   out->threads = count_entries ("/proc/self/task");
   out->rss_kib = read_rss_kib ();
+  out->max_busy_ms = pl_loop_probe_get_max_busy_ms ();
   out->max_stall_ms = pl_loop_probe_take_max_stall_ms (FALSE);
 }
 
@@ -89,17 +92,50 @@ pl_resources_raise_fd_limit (void)
   }
 }
 
+/* Nanoseconds the calling thread has spent runnable on a run queue while
+ * another thread had the CPU (the second field of schedstat); -1 when the
+ * kernel does not say. The probe runs on the main thread. */
+static gint64
+read_run_queue_wait_ns (void)
+{
+  g_autofree char *text = NULL;
+  guint64 on_cpu, waited;
+
+  if (!g_file_get_contents ("/proc/thread-self/schedstat", &text, NULL, NULL) ||
+      sscanf (text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &on_cpu, &waited) != 2)
+    return -1;
+
+  return waited;
+}
+
 static gboolean
 on_probe_tick (gpointer user_data)
 {
   gint64 now = g_get_monotonic_time ();
+  gint64 waited = read_run_queue_wait_ns ();
   double stall_ms = (now - probe_last) / 1000.0 - PROBE_TICK_MS;
+  double busy_ms = stall_ms;
 
-  if (stall_ms > probe_max_stall_ms)
-    probe_max_stall_ms = stall_ms;
+  /* On two loaded cores, waiting for a CPU is most of a "stall"; what is
+   * left is time the loop itself was busy or blocked. */
+  if (waited >= 0 && probe_waited_ns >= 0)
+    busy_ms -= (waited - probe_waited_ns) / 1e6;
+
+  probe_max_stall_ms = MAX (probe_max_stall_ms, stall_ms);
+  probe_max_busy_ms = MAX (probe_max_busy_ms, busy_ms);
   probe_last = now;
+  probe_waited_ns = waited;
 
   return G_SOURCE_CONTINUE;
+}
+
+static void
+probe_reset (void)
+{
+  probe_last = g_get_monotonic_time ();
+  probe_waited_ns = read_run_queue_wait_ns ();
+  probe_max_stall_ms = 0;
+  probe_max_busy_ms = 0;
 }
 
 void
@@ -108,8 +144,7 @@ pl_loop_probe_start (void)
   if (probe_id != 0)
     return;
 
-  probe_last = g_get_monotonic_time ();
-  probe_max_stall_ms = 0;
+  probe_reset ();
   probe_id = g_timeout_add_full (G_PRIORITY_HIGH, PROBE_TICK_MS, on_probe_tick, NULL, NULL);
 }
 
@@ -118,10 +153,14 @@ pl_loop_probe_take_max_stall_ms (gboolean reset)
 {
   double max = probe_max_stall_ms;
 
-  if (reset && probe_id != 0) {
-    probe_max_stall_ms = 0;
-    probe_last = g_get_monotonic_time ();
-  }
+  if (reset && probe_id != 0)
+    probe_reset ();
 
   return max;
+}
+
+double
+pl_loop_probe_get_max_busy_ms (void)
+{
+  return probe_max_busy_ms;
 }

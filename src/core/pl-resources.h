@@ -18,6 +18,9 @@ typedef struct {
   guint   fds;
   guint64 rss_kib;
   double  max_stall_ms; /* longest main-loop stall since the last reset, or -1 */
+  double  max_busy_ms;  /* the same less the time the main thread waited for a
+                         * CPU (runnable, but another thread had it): the
+                         * longest the loop itself was busy or blocked */
 } PlResources;
 
 void pl_resources_get (PlResources *out);
@@ -31,8 +34,10 @@ void pl_resources_raise_fd_limit (void);
  * dispatching (a high-priority tick every 2 ms: any lateness is a stall).
  * Idempotent. */
 void pl_loop_probe_start (void);
-/* The longest stall since the probe started or was last reset; -1 when off. */
+/* The longest stall since the probe started or was last reset, and the
+ * longest less run-queue waits (see PlResources); -1 when off. */
 double pl_loop_probe_take_max_stall_ms (gboolean reset);
+double pl_loop_probe_get_max_busy_ms   (void);
 
 /* Counters the core's objects keep (internal). */
 void _pl_resources_add (int *counter,
