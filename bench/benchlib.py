@@ -687,9 +687,16 @@ def describe_reference(records):
     out = {'calls': len(records), 'failed': len(records) - len(ok),
            'steady': {k: summary([r.get(k) for r in rest]) for k in REFERENCE_KEYS},
            'first_call': {k: first.get(k) for k in REFERENCE_KEYS} if first else None}
-    out['steady']['null_ms'] = summary([x for r in rest for x in r.get('null_ms', [])])
+    # Per pipeline: set_state (NULL), the final unref, and the two together
+    # (what a plain program's hang-up blocks its main loop for).
+    for key in ('null_ms', 'unref_ms'):
+        out['steady'][key] = summary([x for r in rest for x in r.get(key, [])])
+    out['steady']['hangup_ms'] = summary([a + b for r in rest for a, b in
+                                          zip(r.get('null_ms', []), r.get('unref_ms', []))])
     if first:
         out['first_call']['null_ms'] = max(first.get('null_ms', [0]))
+        out['first_call']['hangup_ms'] = max((a + b for a, b in zip(
+            first.get('null_ms', []), first.get('unref_ms', []))), default=None)
     return out
 
 

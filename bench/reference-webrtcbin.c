@@ -21,8 +21,9 @@
  * Times run from "start building the pipelines": offer created, ICE connected
  * and connected (A's ice-connection-state / connection-state), first decoded
  * buffer on A (first_audio_ms) and on B. Once both sides hear audio, each
- * pipeline is set to NULL on the main thread, as a plain program does, and
- * the time of each set_state (NULL) is reported (null_ms).
+ * pipeline is set to NULL on the main thread, as a plain program does, then
+ * its last ref dropped there: the time of each set_state (NULL) (null_ms)
+ * and of each final unref, which disposes of the pipeline (unref_ms).
  *
  *   reference-webrtcbin [OPTION…] --calls N    N calls, one JSON line each, then exit
  *   reference-webrtcbin [OPTION…]              one call per `call` line on stdin; `quit`
@@ -30,8 +31,8 @@
  * On stdin, `group N` starts N calls at once; once all are done, every
  * caller pipeline goes to NULL on the main thread, one after the other, then
  * every callee pipeline: a `call` line per call, then a `group` line with
- * the time of each side (callers_null_ms: the main-loop stall of a plain
- * program hanging up N calls).
+ * the time of each side (callers_null_ms + callers_unref_ms: the main-loop
+ * stall of a plain program hanging up N calls).
  *
  * A `ready` line is printed first (after the pre-warm, if any). A call that is
  * not done within --timeout seconds is reported with "ok":false and what it
@@ -81,6 +82,7 @@ struct _Call {
   guint         timeout_id;
   gboolean      closed;      /* pipelines are in NULL: late hops do nothing */
   double        null_ms[2];
+  double        unref_ms[2];
 };
 
 /* Calls started together (`call` is a batch of one, `group N` of N); they
@@ -480,23 +482,26 @@ print_call (Call *call)
     printf ("\"error\":\"%s\",", call->error);
   printf ("\"offer_ms\":%.1f,\"ice_connected_ms\":%.1f,\"connected_ms\":%.1f,"
           "\"first_audio_ms\":%.1f,\"callee_ice_connected_ms\":%.1f,\"callee_connected_ms\":%.1f,"
-          "\"callee_first_audio_ms\":%.1f,\"null_ms\":[%.2f,%.2f],\"teardown_ms\":%.2f,"
-          "\"t\":%.3f}\n",
+          "\"callee_first_audio_ms\":%.1f,\"null_ms\":[%.2f,%.2f],\"unref_ms\":[%.2f,%.2f],"
+          "\"teardown_ms\":%.2f,\"t\":%.3f}\n",
           ms_since (call, call->offer_at), ms_since (call, call->a.ice_connected_at),
           ms_since (call, call->a.connected_at), ms_since (call, call->a.first_audio_at),
           ms_since (call, call->b.ice_connected_at), ms_since (call, call->b.connected_at),
           ms_since (call, call->b.first_audio_at),
-          call->null_ms[0], call->null_ms[1], call->null_ms[0] + call->null_ms[1],
+          call->null_ms[0], call->null_ms[1], call->unref_ms[0], call->unref_ms[1],
+          call->null_ms[0] + call->null_ms[1] + call->unref_ms[0] + call->unref_ms[1],
           (g_get_monotonic_time () - app.process_start) / 1e6);
 }
 
 /* A plain program: every pipeline to NULL on the main thread, one after the
  * other, the callers' first (a phone hanging up all its calls), then the
- * callees'. The main loop is blocked for all of it. */
+ * callees'; then each pipeline's last ref is dropped, on the main thread too
+ * (webrtcbin-1.22.md, bug 13), which disposes of it. The main loop is blocked
+ * for all of it. */
 static void
 close_batch (Batch *batch)
 {
-  double totals[2] = { 0, 0 };
+  double totals[2] = { 0, 0 }, unref_totals[2] = { 0, 0 };
   guint failed = 0;
 
   for (int side = 0; side < 2; side++) {
@@ -514,21 +519,33 @@ close_batch (Batch *batch)
     totals[side] = (g_get_monotonic_time () - t_side) / 1000.0;
   }
 
+  for (int side = 0; side < 2; side++) {
+    gint64 t_side = g_get_monotonic_time ();
+
+    for (guint i = 0; i < batch->calls->len; i++) {
+      Call *call = g_ptr_array_index (batch->calls, i);
+      Peer *peer = side == 0 ? &call->a : &call->b;
+      gint64 t0 = g_get_monotonic_time ();
+
+      call->closed = TRUE;
+      gst_clear_object (&peer->pipeline);
+      call->unref_ms[side] = (g_get_monotonic_time () - t0) / 1000.0;
+    }
+    unref_totals[side] = (g_get_monotonic_time () - t_side) / 1000.0;
+  }
+
   for (guint i = 0; i < batch->calls->len; i++) {
     Call *call = g_ptr_array_index (batch->calls, i);
 
-    call->closed = TRUE;
     print_call (call);
     if (call->failed)
       failed++;
-    /* Dropped on the main thread (webrtcbin-1.22.md, bug 13). */
-    gst_object_unref (call->a.pipeline);
-    gst_object_unref (call->b.pipeline);
   }
   if (batch->group)
     printf ("{\"event\":\"group\",\"count\":%u,\"ok\":%s,\"failed\":%u,"
-            "\"callers_null_ms\":%.2f,\"callees_null_ms\":%.2f}\n", batch->calls->len,
-            failed ? "false" : "true", failed, totals[0], totals[1]);
+            "\"callers_null_ms\":%.2f,\"callees_null_ms\":%.2f,\"callers_unref_ms\":%.2f,"
+            "\"callees_unref_ms\":%.2f}\n", batch->calls->len, failed ? "false" : "true", failed,
+            totals[0], totals[1], unref_totals[0], unref_totals[1]);
   fflush (stdout);
   app.failed += failed;
 

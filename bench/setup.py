@@ -368,8 +368,8 @@ def first_call_ratios(result):
 
 REF_ROWS = (('dial → active | connected', 'setup_ms', 'connected_ms'),
             ('dial → first audio | first audio', 'first_audio_ms', 'first_audio_ms'),
-            ('teardown, caller (hang-up → NULL) | NULL of one pipeline', 'teardown_ms',
-             'null_ms'))
+            ('teardown, caller (hang-up → NULL, disposed) | NULL + unref of one pipeline',
+             'teardown_ms', 'hangup_ms'))
 
 
 def reference_ratios(result):
@@ -393,7 +393,8 @@ def reference_tables(result):
     rows = []
     for key, summ in ref.items():
         rs, fc = summ['summary']['steady'], summ['summary']['first_call'] or {}
-        for k in ('offer_ms', 'ice_connected_ms', 'connected_ms', 'first_audio_ms', 'null_ms'):
+        for k in ('offer_ms', 'ice_connected_ms', 'connected_ms', 'first_audio_ms', 'null_ms',
+                  'hangup_ms'):
             rows.append([f'{key}: {summ["label"]}' if k == 'offer_ms' else '', k,
                          f1(rs[k]['median']), f1(rs[k]['p95']), f1(rs[k]['max']),
                          f1(fc.get(k))])

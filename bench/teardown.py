@@ -162,6 +162,9 @@ def describe_reference_groups(records):
     return {'rounds': len(records), 'failed': len(records) - len(ok),
             'callers_null_ms': summary([r['callers_null_ms'] for r in ok]),
             'callees_null_ms': summary([r['callees_null_ms'] for r in ok]),
+            'callers_unref_ms': summary([r['callers_unref_ms'] for r in ok]),
+            'callers_stall_ms': summary([r['callers_null_ms'] + r['callers_unref_ms']
+                                         for r in ok]),
             'null_ms_per_pipeline': summary([x for r in ok for c in r['calls']
                                              for x in c['null_ms']])}
 
@@ -213,11 +216,13 @@ def tables(result):
         for key, ref in result.get('reference', {}).items():
             rows.append([f'reference ({key}): NULL of one pipeline, main thread'] +
                         cells(ref['summary']['steady']['null_ms']))
+            rows.append([f'reference ({key}): NULL + final unref of one pipeline'] +
+                        cells(ref['summary']['steady']['hangup_ms']))
         out += [f'### Per call ({pc["calls"]} calls, {pc["failed"]} failed; ms)', '',
                 table(['measure', 'n', 'median', 'p95', 'max'], rows), '']
         for key, ref in result.get('reference', {}).items():
-            rs = ref['summary']['steady']['null_ms']
-            out.append(f'Partyline caller teardown ÷ {key} reference NULL: median '
+            rs = ref['summary']['steady']['hangup_ms']
+            out.append(f'Partyline caller teardown ÷ {key} reference NULL + unref: median '
                        f'{f2(ratio(pc["teardown_ms"]["median"], rs["median"]))}, p95 '
                        f'{f2(ratio(pc["teardown_ms"]["p95"], rs["p95"]))}')
         out.append('')
@@ -243,20 +248,21 @@ def tables(result):
                 row = [size]
                 for key in refs:
                     s = refs[key].get(size, {})
-                    cn = s.get('callers_null_ms', {})
-                    row += [f1(cn.get('median')), f1(cn.get('max'))]
+                    cn, cs = s.get('callers_null_ms', {}), s.get('callers_stall_ms', {})
+                    row += [f1(cn.get('median')), f1(cs.get('median')), f1(cs.get('max'))]
                 s = groups[size]['summary']['all_ended_ms']['median']
-                row += [f2(ratio(s, refs[key].get(size, {}).get('callers_null_ms', {})
+                row += [f2(ratio(s, refs[key].get(size, {}).get('callers_stall_ms', {})
                                  .get('median'))) for key in refs]
                 rows.append(row)
             header = ['N']
             for key in refs:
-                header += [f'{key} reference: callers NULL one by one, median (= its stall)',
+                header += [f'{key}: callers to NULL, median', '+ their unref = its stall, median',
                            'max']
-            header += [f'Partyline all-ended ÷ {key}' for key in refs]
+            header += [f'Partyline all-ended ÷ {key} stall' for key in refs]
             out += ['Plain-program comparison (bench/reference-webrtcbin `group N`: N calls set '
-                    'up at once, then each caller pipeline set to NULL on the main thread, one '
-                    'after the other; ms):', '', table(header, rows), '']
+                    'up at once, then on the main thread each caller pipeline set to NULL, one '
+                    'after the other, then each one\'s last ref dropped; ms):', '',
+                    table(header, rows), '']
     if result.get('targets'):
         out += ['### Targets (issue 4)', '',
                 table(['target', 'measured', ''],
