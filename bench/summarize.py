@@ -3,10 +3,16 @@
 """One line per saved run of bench/setup.py, to compare runs (no network needed):
 
     python3 bench/summarize.py [bench/results/setup-*.json ...]
+    python3 bench/summarize.py --targets [bench/results/NAME-<date>.json ...]
 
 Every figure is read from the JSON files given (default: every
 bench/results/setup-<date>.json); nothing is computed that the files do not hold,
 except ratios and counts of values they hold.
+
+--targets prints issue 4's targets as the runs judged them, one row each,
+from the files given (default: the -latest.json of setup, teardown, churn,
+soak and capacity), with the date of each run and how busy other processes
+kept the machine during it.
 """
 
 import glob
@@ -30,7 +36,45 @@ def sweep_row(result, label):
     return None
 
 
+TARGET_BENCHES = ('setup', 'teardown', 'churn', 'soak', 'capacity')
+
+
+def targets(paths):
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths = paths or [p for p in (os.path.join(here, 'results', f'{name}-latest.json')
+                                  for name in TARGET_BENCHES) if os.path.exists(p)]
+    if not paths:
+        print('no result files', file=sys.stderr)
+        return 1
+    print('| benchmark | run | others\' CPU (of 2) | target | measured | verdict |')
+    print('|---|---|---|---|---|---|')
+    for path in paths:
+        with open(path) as f:
+            r = json.load(f)
+        m = r['meta']
+        name = m['command'].split()[1] if len(m['command'].split()) > 1 else '?'
+        others = m['cpu']['others_cpu_s'] / m['seconds'] if m.get('cpu') and m['seconds'] else None
+        rows = [t for t in r.get('targets', []) if t.get('issue', 4) == 4]
+        if name == 'churn':
+            for p in r.get('parts', []):
+                rows.append({'target': f'churn, {p["label"]}: no failure', 'met': p['failed'] == 0,
+                             'measured': f'{p["cycles"] - p["failed"]}/{p["cycles"]} cycles ok, '
+                                         f'{f2(p["cycles_per_s"])} cycles/s, longest stall '
+                                         f'{f1(p["max_stall_ms"]["caller"])} ms'})
+        if r.get('failures') or r.get('aborted'):
+            rows.append({'target': 'the run itself', 'met': False,
+                         'measured': f'{len(r.get("failures", []))} failures'
+                                     + (f', aborted: {r["aborted"]}' if r.get('aborted') else '')})
+        for i, t in enumerate(rows):
+            print(f'| {name if i == 0 else ""} | {m["date"] if i == 0 else ""} | '
+                  f'{f2(others) if i == 0 else ""} | {t["target"]} | {t["measured"]} | '
+                  f'{"met" if t["met"] else "**not met**"} |')
+    return 0
+
+
 def main(argv):
+    if argv[:1] == ['--targets']:
+        return targets(argv[1:])
     here = os.path.dirname(os.path.abspath(__file__))
     paths = argv or sorted(p for p in glob.glob(os.path.join(here, 'results', 'setup-*.json'))
                            if not p.endswith('-latest.json'))
@@ -44,7 +88,9 @@ def main(argv):
     for path in paths:
         with open(path) as f:
             r = json.load(f)
-        m, s = r['meta'], r['sequential']
+        m, s = r['meta'], r.get('sequential')
+        if s is None:
+            continue
         st, fc = s['steady'], s['first_call'] or {}
         others = m['cpu']['others_cpu_s'] / m['seconds'] if m.get('cpu') else None
         ratios = r.get('first_call_ratios', [])
