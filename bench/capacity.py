@@ -253,7 +253,9 @@ def tables(result):
                          f'{f0(c["rss_kib"])} KiB, {f1(c["threads"])} thr, {f1(c["fds"])} fds, '
                          f'{f2(c["cpu_percent"])} %',
                          f'{s["resources"]["caller"]["max_stall_ms"]:.1f} / '
-                         f'{s["resources"]["farm"]["max_stall_ms"]:.1f}',
+                         f'{s["resources"]["farm"]["max_stall_ms"]:.1f} (less CPU waits '
+                         f'{f1(s["resources"]["caller"].get("max_busy_ms"))} / '
+                         f'{f1(s["resources"]["farm"].get("max_busy_ms"))})',
                          f'{s["load"]["others_cpus"]:.2f}'])
         out += ['### Active calls: what both processes hold, and the cost per call '
                 '(both ends; (value at N − idle) / N)', '',
@@ -307,7 +309,8 @@ def tables(result):
     h = result.get('hangup_all')
     if h:
         out.append(f'`hangup-all` of {h["count"]} calls: `all-ended` after {f1(h["ms"])} ms, '
-                   f'longest main-loop stall {f1(h["max_stall_ms"])} ms.')
+                   f'longest main-loop stall {f1(h["max_stall_ms"])} ms (less CPU waits '
+                   f'{f1(h.get("max_busy_ms"))} ms).')
         out.append('')
     if result.get('targets'):
         out += ['### Targets (issue 4)', '',
@@ -402,7 +405,8 @@ def main():
             ae = caller.wait(lambda e: e['event'] == 'all-ended', 60.0, h0, what='all-ended')
             after = caller.resources()
             result['hangup_all'] = {'count': ae.get('count'), 'ms': ae.get('ms'),
-                                    'max_stall_ms': after.get('max_stall_ms')}
+                                    'max_stall_ms': after.get('max_stall_ms'),
+                                    'max_busy_ms': after.get('max_busy_ms')}
         result['settled'] = {'caller': caller.settle(timeout=60.0),
                              'farm': farm.settle(timeout=60.0)}
         result['exit'] = {'caller': caller.stop(), 'farm': farm.stop(timeout=60.0),

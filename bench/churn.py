@@ -59,7 +59,8 @@ def churn_part(bench, caller, callee, cycles, delays, label):
     part.update({'label': label, 'records': records, 'load': load.describe(),
                  'resources_before': before, 'resources_end_of_churn': during,
                  'resources_settled': after,
-                 'max_stall_ms': {who: during[who]['max_stall_ms'] for who in during}})
+                 'max_stall_ms': {who: during[who]['max_stall_ms'] for who in during},
+                 'max_busy_ms': {who: during[who].get('max_busy_ms') for who in during}})
     return part
 
 
@@ -74,12 +75,13 @@ def tables(result):
                      f1(p['cycle_ms']['p95']), f1(p['cycle_ms']['max']),
                      f1(p['teardown_ms']['median']), f1(p['teardown_ms']['max']),
                      f1(p['callee_teardown_ms']['median']),
-                     f1(p['max_stall_ms']['caller']), f1(p['max_stall_ms']['callee']),
+                     f'{f1(p["max_stall_ms"]["caller"])} ({f1(p["max_busy_ms"]["caller"])})',
+                     f'{f1(p["max_stall_ms"]["callee"])} ({f1(p["max_busy_ms"]["callee"])})',
                      f'{p["load"]["others_cpus"]:.2f}'])
     out = ['### Churn (one call at a time; ms unless stated)', '',
            table(['part', 'cycles ok', 'cycles/s', 'cycle median', 'p95', 'max',
                   'caller teardown median', 'max', 'callee teardown median',
-                  'caller longest stall', 'callee longest stall',
+                  'caller longest stall (less CPU waits)', 'callee longest stall (less CPU waits)',
                   "others' CPU (of 2)"], rows), '']
     rows = []
     for p in parts:

@@ -11,7 +11,8 @@
  *
  * Commands on stdin, as partyline-cli's: `resources` (what the process holds,
  * summed over the lines, and the longest main-loop stall since the previous
- * `resources reset`), `resources reset`, `settle` (the `resources` event once
+ * `resources reset`; and max_busy_ms, the same less the main thread's
+ * run-queue waits), `resources reset`, `settle` (the `resources` event once
  * no line has a pipeline left, lingering ones included), `stats` (one `stats`
  * event per call, as partyline-cli's `stats N`), `quit`.
  *
@@ -241,9 +242,9 @@ emit_resources (Farm    *farm,
 
   printf ("{\"event\":\"resources\",\"t\":%.3f,\"pipelines\":%u,\"calls\":%u,\"peers\":%u,"
           "\"webrtcbins\":%u,\"nice_agents\":%u,\"threads\":%u,\"fds\":%u,"
-          "\"rss_kib\":%" G_GUINT64_FORMAT ",\"max_stall_ms\":%.1f}\n",
+          "\"rss_kib\":%" G_GUINT64_FORMAT ",\"max_stall_ms\":%.1f,\"max_busy_ms\":%.1f}\n",
           now_s (farm), pipelines, r.calls, r.peers, r.webrtcbins, r.nice_agents, r.threads,
-          r.fds, r.rss_kib, r.max_stall_ms);
+          r.fds, r.rss_kib, r.max_stall_ms, r.max_busy_ms);
   fflush (stdout);
 }
 
