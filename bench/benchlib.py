@@ -868,6 +868,8 @@ class Bench:
             'git_head': run_text(['git', '-C', root, 'rev-parse', 'HEAD']),
             'git_dirty': (run_text(['git', '-C', root, 'status', '--porcelain', '--', 'src',
                                     'pipelines', 'bench', 'meson.build']) or '').splitlines(),
+            # Free text from whoever built the programs, e.g. "git archive of <commit>".
+            'built_from': os.environ.get('PARTYLINE_BENCH_BUILT_FROM'),
             'inherited_knobs': {k: os.environ[k] for k in KNOBS if k in os.environ},
             'inherited_debug_env': {k: os.environ[k] for k in DEBUG_ENV if k in os.environ},
             'loadavg_start': os.getloadavg(),
