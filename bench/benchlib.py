@@ -127,6 +127,18 @@ def own_cpu_seconds(children=None):
     return total
 
 
+def udp_counters():
+    """The UDP counters of this network namespace (/proc/net/snmp): the
+    kernel's own count of datagrams received, and dropped for a full socket
+    buffer (RcvbufErrors) or otherwise (InErrors)."""
+    try:
+        with open('/proc/net/snmp') as f:
+            rows = [line.split() for line in f if line.startswith('Udp:')]
+        return {k: int(v) for k, v in zip(rows[0][1:], rows[1][1:])}
+    except (OSError, IndexError, ValueError):
+        return {}
+
+
 class Load:
     """How busy the whole machine was between creation and busy_percent(), in %
     of all CPUs; with `children`, also how much of it was other people's work."""

@@ -4,7 +4,7 @@
 
 Run it through bench/run (a private network namespace with only `lo`):
 
-    bench/run capacity [--sizes 1,8,16,32,40,48,64,80,96,112,128] [--window 10] [--batch 8]
+    bench/run capacity [--sizes 1,8,16,24,32,40,48,64,80,96,112,128] [--window 10] [--batch 8]
 
 One server; one caller, partyline-cli (1001, tone 440, --analyze); one
 partyline-farm with as many lines as the largest size (4000…, tone 660,
@@ -37,8 +37,12 @@ The size is **clean** when, for every one of its N calls, on both sides
   analysis, or a lost decoder, shows as a drop larger than that;
 - webrtcbin's receive statistics count no lost packet between 2. and 4.
   (`packets_lost`, RTCP-derived: expected − received).
-The sizes go up until one is not clean; the report gives the largest clean
-size and, for the next one, which calls failed which check. Finally the
+The report gives the largest clean size and, for the next one, which calls
+failed which check. Past it, the sizes go on while every call still hears its
+tone at its level (the loss check aside; --stop-at-loss stops at once), so the
+report also gives that second limit. The kernel's UDP counters of the
+namespace (/proc/net/snmp) over each window tell datagrams the kernel dropped
+from packets lost before they were sent. Finally the
 caller hangs up every call at once (`hangup-all`, timed) and both processes
 settle.
 
@@ -55,7 +59,7 @@ import time
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Bench, BenchError, CallFailed, Farm, Phone, Server,  # noqa: E402
-                      f0, f1, f2, is_call, leftovers, met, public, table)
+                      f0, f1, f2, is_call, leftovers, met, public, table, udp_counters)
 
 CALLER_TONE, FARM_TONE = 440, 660
 FARM_PREFIX = '4000'
@@ -119,8 +123,10 @@ def stats(caller, farm, calls):
 
 
 def judge(size, calls, events, s0, s1, reference_levels, window_s):
-    """Every check of the module doc, per call and side. Returns (clean, details)."""
-    problems = []
+    """Every check of the module doc, per call and side. Returns (clean,
+    tones_ok, details, problems): tones_ok is the verdict without the
+    packet-loss check (what is heard: tone, level, events, nothing ended)."""
+    problems, loss = [], []
     per_side = {}
     by_cid = {cid: n for n, cid in calls.items()}
     for side, tone in (('caller', FARM_TONE), ('farm', CALLER_TONE)):
@@ -157,7 +163,7 @@ def judge(size, calls, events, s0, s1, reference_levels, window_s):
             if d is None:
                 problems.append(f'{side}: call with {n}: no stats')
             elif d > 0:
-                problems.append(f'{side}: call with {n}: {d} packets lost in the window')
+                loss.append(f'{side}: call with {n}: {d} packets lost in the window')
         recv = [s1[side][c].get('packets_received', 0) - s0[side][c].get('packets_received', 0)
                 for c in by_cid if c in s0[side] and c in s1[side]]
         per_side[side] = {
@@ -169,7 +175,7 @@ def judge(size, calls, events, s0, s1, reference_levels, window_s):
                          'max': max(levels) if levels else None},
             'packets_lost': sum(x for x in lost if x), 'calls_with_loss': sum(1 for x in lost if x),
             'packets_received': sum(recv), 'ended': len(ended), 'errors': len(errors)}
-    return not problems, per_side, problems
+    return not problems and not loss, not problems, per_side, problems + loss
 
 
 def measure(bench, caller, farm, calls, args, marks=None):
@@ -184,12 +190,14 @@ def measure(bench, caller, farm, calls, args, marks=None):
     farm.mark()
     load = bench.load()
     cpu0 = {'caller': caller.cpu_seconds(), 'farm': farm.cpu_seconds()}
+    udp0 = udp_counters()
     t1 = time.monotonic()
     c_win, f_win = caller.mark(), farm.mark()
     caller.collect_until(t1 + args.window)
     farm.mark()
     t2 = time.monotonic()
     cpu1 = {'caller': caller.cpu_seconds(), 'farm': farm.cpu_seconds()}
+    udp1 = udp_counters()
     c_end, f_end = caller.mark(), farm.mark()
     res = {'caller': caller.resources(), 'farm': farm.resources()}
     s1 = stats(caller, farm, calls) if calls else {'caller': {}, 'farm': {}}
@@ -199,8 +207,10 @@ def measure(bench, caller, farm, calls, args, marks=None):
         c_start, f_start = marks
     events = {'caller': {'all': caller.events[c_start:], 'window': caller.events[c_win:c_end]},
               'farm': {'all': farm.events[f_start:], 'window': farm.events[f_win:f_end]}}
+    udp = {k: udp1[k] - udp0[k] for k in ('InDatagrams', 'InErrors', 'RcvbufErrors',
+                                          'SndbufErrors') if k in udp0 and k in udp1}
     return {'n': len(calls), 'window_s': round(span, 2), 'cpu_percent_of_one_core': cpu,
-            'resources': res, 'load': load.describe()}, events, s0, s1
+            'resources': res, 'udp': udp, 'load': load.describe()}, events, s0, s1
 
 
 def per_call_cost(step, idle):
@@ -228,6 +238,17 @@ def marginal(a, b):
                                    a['cpu_percent_of_one_core'][w]
                                    for w in ('caller', 'farm')) / dn, 2)
     return out
+
+
+def limits(steps, key):
+    """The largest size such that it and every smaller size passed `key`, and
+    the first size that did not, with its problems."""
+    failed = next((s for s in steps if not s[key]), None)
+    passed = [s['n'] for s in steps if s[key] and (failed is None or s['n'] < failed['n'])]
+    return {'largest_clean': max(passed, default=None),
+            'failed_size': failed['n'] if failed else None,
+            'failed_problems': failed['problems'] if failed else [],
+            'largest_tried': steps[-1]['n'] if steps else None}
 
 
 def tables(result):
@@ -293,19 +314,27 @@ def tables(result):
                                  f'{f1(x["level_db"]["max"])} dB, wrong Hz {len(x["calls_wrong_frequency"])}, '
                                  f'level off {len(x["calls_level_off"])}, lost {x["packets_lost"]} '
                                  f'of {x["packets_received"]}, media/call ≥ {x["media_events"]["min"]}')
+            udp = s.get('udp', {})
             rows.append([s['n'], 'clean' if s.get('clean') else 'NOT clean',
-                         '; '.join(cells) or s.get('why', '')])
+                         'right' if s.get('tones_ok') else 'WRONG',
+                         '; '.join(cells) or s.get('why', ''),
+                         f'{udp.get("InDatagrams", "–")} / {udp.get("RcvbufErrors", "–")} / '
+                         f'{udp.get("InErrors", "–")}'])
         out += ['### Audio on every call, per size (judged window '
                 f'{result["meta"]["options"]["window"]:g} s)', '',
-                table(['N', 'verdict', 'what was heard'], rows), '']
-    c = result.get('capacity')
-    if c:
-        out.append(f'Largest clean size: **{c["largest_clean"]}** calls '
-                   f'({2 * (c["largest_clean"] or 0)} webrtcbins on this machine). ' +
-                   (f'Next size {c["failed_size"]}: {len(c["failed_problems"])} problems, first: '
-                    + '; '.join(c['failed_problems'][:6])
-                    if c.get('failed_size') else 'No size failed up to the largest tried.'))
-        out.append('')
+                table(['N', 'clean (all checks)', 'tones and levels (no loss check)',
+                       'what was heard', 'UDP in / dropped, buffer full / in errors (kernel, '
+                       'whole namespace)'], rows), '']
+    for key, label in (('capacity', 'clean (all checks)'),
+                       ('capacity_tones', 'with the right tones and levels (loss not checked)')):
+        c = result.get(key)
+        if c:
+            out.append(f'Largest size {label}: **{c["largest_clean"]}** calls '
+                       f'({2 * (c["largest_clean"] or 0)} webrtcbins on this machine). ' +
+                       (f'Next size {c["failed_size"]}: {len(c["failed_problems"])} problems, '
+                        'first: ' + '; '.join(c['failed_problems'][:6])
+                        if c.get('failed_size') else 'No size failed up to the largest tried.'))
+            out.append('')
     h = result.get('hangup_all')
     if h:
         out.append(f'`hangup-all` of {h["count"]} calls: `all-ended` after {f1(h["ms"])} ms, '
@@ -323,15 +352,16 @@ def tables(result):
 def main():
     bench = Bench('capacity', __doc__, ('server', 'cli', 'farm'), watchdog=1800.0)
     ap = bench.ap
-    ap.add_argument('--sizes', default='1,8,16,32,40,48,64,80,96,112,128',
+    ap.add_argument('--sizes', default='1,8,16,24,32,40,48,64,80,96,112,128',
                     help='numbers of simultaneous calls, increasing (default '
-                         '1,8,16,32,40,48,64,80,96,112,128)')
+                         '1,8,16,24,32,40,48,64,80,96,112,128)')
     ap.add_argument('--window', type=float, default=10.0, help='judged window, s (default 10)')
     ap.add_argument('--settle', type=float, default=2.0,
                     help='unjudged seconds before the window (default 2)')
     ap.add_argument('--batch', type=int, default=8, help='calls dialed at once (default 8)')
-    ap.add_argument('--keep-going', action='store_true',
-                    help='measure the sizes after the first that is not clean too')
+    ap.add_argument('--stop-at-loss', action='store_true',
+                    help='stop at the first size that is not clean (default: go on while '
+                         'every call hears its tone, to measure that limit too)')
     args = bench.parse()
     try:
         sizes = [int(x) for x in args.sizes.split(',') if x]
@@ -373,26 +403,24 @@ def main():
                         if lv:
                             reference_levels[side] = statistics.median(lv)
                     result['reference_levels_db'] = dict(reference_levels)
-                clean, quality, problems = judge(size, calls, events, s0, s1, reference_levels,
-                                                 args.window)
-                step.update({'clean': clean, 'quality': quality, 'problems': problems,
+                clean, tones_ok, quality, problems = judge(size, calls, events, s0, s1,
+                                                           reference_levels, args.window)
+                step.update({'clean': clean, 'tones_ok': tones_ok, 'quality': quality,
+                             'problems': problems,
                              'cost_per_call': per_call_cost(step, result['idle'])})
             except (Step, CallFailed, BenchError) as e:
-                step.update({'clean': False, 'why': str(e).splitlines()[0],
+                step.update({'clean': False, 'tones_ok': False, 'why': str(e).splitlines()[0],
                              'problems': [str(e)]})
             bench.progress(f'  {size}: {"clean" if step["clean"] else "NOT clean"}'
                            + ('' if step['clean'] else f' ({step["problems"][0][:160]})'))
-            if not step['clean'] and not args.keep_going:
+            # Past the first size that loses packets, the sizes go on while every
+            # call still hears its tone (so both limits are measured), unless
+            # --stop-at-loss; past a size whose tones are wrong, never.
+            if not step['tones_ok'] or (not step['clean'] and args.stop_at_loss):
                 break
 
-        clean_steps = [s for s in result['steps'] if s['clean']]
-        failed = next((s for s in result['steps'] if not s['clean']), None)
-        result['capacity'] = {
-            'largest_clean': max((s['n'] for s in clean_steps if all(
-                t['clean'] for t in result['steps'] if t['n'] <= s['n'])), default=None),
-            'failed_size': failed['n'] if failed else None,
-            'failed_problems': failed['problems'] if failed else [],
-            'largest_tried': result['steps'][-1]['n']}
+        result['capacity'] = limits(result['steps'], 'clean')
+        result['capacity_tones'] = limits(result['steps'], 'tones_ok')
         ok = [s for s in result['steps'] if 'resources' in s]
         result['marginal'] = [dict(marginal(a, b), **{'from': a['n'], 'to': b['n']})
                               for a, b in zip(ok, ok[1:])]
@@ -422,7 +450,10 @@ def main():
             'value': lc, 'met': lc >= TARGET_CALLS,
             'measured': f'{lc} clean' + (f'; {cap["failed_size"]} not clean'
                                          if cap['failed_size'] else
-                                         f'; every size up to {cap["largest_tried"]} clean')}]
+                                         f'; every size up to {cap["largest_tried"]} clean')
+            + (f' (right tones and levels, loss not checked: up to '
+               f'{result["capacity_tones"]["largest_clean"]})'
+               if result.get('capacity_tones') else '')}]
     for who, res in result.get('settled', {}).items():
         if leftovers(res):
             bench.failures.append(f'{who} still holds {leftovers(res)} once settled')
