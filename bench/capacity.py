@@ -181,6 +181,7 @@ def judge(size, calls, events, s0, s1, reference_levels, window_s):
 def measure(bench, caller, farm, calls, args, marks=None):
     """Steps 2–4 of the module doc for the calls up now; `marks` (caller, farm)
     is where the events of the step begin (before its ramp)."""
+    udp_s0 = udp_counters()
     s0 = stats(caller, farm, calls) if calls else {'caller': {}, 'farm': {}}
     caller.resources(reset=True)
     farm.resources(reset=True)
@@ -201,6 +202,7 @@ def measure(bench, caller, farm, calls, args, marks=None):
     c_end, f_end = caller.mark(), farm.mark()
     res = {'caller': caller.resources(), 'farm': farm.resources()}
     s1 = stats(caller, farm, calls) if calls else {'caller': {}, 'farm': {}}
+    udp_s1 = udp_counters()
     span = t2 - t1
     cpu = {w: round(100.0 * (cpu1[w] - cpu0[w]) / span, 1) for w in cpu0}
     if marks:
@@ -209,8 +211,18 @@ def measure(bench, caller, farm, calls, args, marks=None):
               'farm': {'all': farm.events[f_start:], 'window': farm.events[f_win:f_end]}}
     udp = {k: udp1[k] - udp0[k] for k in ('InDatagrams', 'InErrors', 'RcvbufErrors',
                                           'SndbufErrors') if k in udp0 and k in udp1}
+    # Over the same span as the stats: every datagram the kernel took in (RTP,
+    # RTCP, STUN) against the RTP packets the receivers counted, received and
+    # lost. Lost packets the kernel never saw were never sent.
+    rtp = {k: sum(s1[w][c].get(k, 0) - s0[w][c].get(k, 0) for w in ('caller', 'farm')
+                  for c in s1[w] if c in s0[w]) for k in ('packets_received', 'packets_lost')}
+    stats_span = {'udp_in': udp_s1.get('InDatagrams', 0) - udp_s0.get('InDatagrams', 0),
+                  'udp_out': udp_s1.get('OutDatagrams', 0) - udp_s0.get('OutDatagrams', 0),
+                  'udp_rcvbuf_errors': udp_s1.get('RcvbufErrors', 0) - udp_s0.get('RcvbufErrors', 0),
+                  'rtp_received': rtp['packets_received'], 'rtp_lost': rtp['packets_lost']}
     return {'n': len(calls), 'window_s': round(span, 2), 'cpu_percent_of_one_core': cpu,
-            'resources': res, 'udp': udp, 'load': load.describe()}, events, s0, s1
+            'resources': res, 'udp': udp, 'stats_span': stats_span,
+            'load': load.describe()}, events, s0, s1
 
 
 def per_call_cost(step, idle):
@@ -319,12 +331,16 @@ def tables(result):
                          'right' if s.get('tones_ok') else 'WRONG',
                          '; '.join(cells) or s.get('why', ''),
                          f'{udp.get("InDatagrams", "–")} / {udp.get("RcvbufErrors", "–")} / '
-                         f'{udp.get("InErrors", "–")}'])
+                         f'{udp.get("InErrors", "–")}',
+                         f'{s.get("stats_span", {}).get("udp_in", "–")} / '
+                         f'{s.get("stats_span", {}).get("rtp_received", "–")} / '
+                         f'{s.get("stats_span", {}).get("rtp_lost", "–")}'])
         out += ['### Audio on every call, per size (judged window '
                 f'{result["meta"]["options"]["window"]:g} s)', '',
                 table(['N', 'clean (all checks)', 'tones and levels (no loss check)',
                        'what was heard', 'UDP in / dropped, buffer full / in errors (kernel, '
-                       'whole namespace)'], rows), '']
+                       'whole namespace, window)', 'between the two stats: UDP datagrams in / '
+                       'RTP received / RTP lost (both sides)'], rows), '']
     for key, label in (('capacity', 'clean (all checks)'),
                        ('capacity_tones', 'with the right tones and levels (loss not checked)')):
         c = result.get(key)
