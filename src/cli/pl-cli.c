@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "pl-cli.h"
+#include "pl-json-line.h"
 #include "pl-line.h"
 #include "pl-protocol.h"
 #include "pl-resources.h"
@@ -43,105 +44,46 @@ seconds_since_start (PlCli *cli)
   return (g_get_monotonic_time () - cli->started_at) / (double) G_USEC_PER_SEC;
 }
 
-/* An event being written: a JSON object, or a line for people. JSON is
- * written by hand so that numbers keep the precision they mean (json-glib
- * prints every double with 17 digits). */
-typedef struct {
-  GString *json;
-} Event;
-
-static Event *
+/* An event: a JSON line, or a line for people (see event_end ()). */
+static PlJsonLine *
 event_begin (PlCli      *cli,
              const char *event)
 {
-  Event *ev = g_new0 (Event, 1);
-
-  ev->json = g_string_new ("{\"event\":\"");
-  g_string_append_printf (ev->json, "%s\",\"t\":%.3f", event, seconds_since_start (cli));
-
-  return ev;
+  return pl_json_line_new (event, seconds_since_start (cli));
 }
 
 static void
-append_json_string (GString    *out,
-                    const char *value)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = value; *p; p++) {
-    guchar c = *p;
-
-    if (c == '"' || c == '\\')
-      g_string_append_printf (out, "\\%c", c);
-    else if (c < 0x20)
-      g_string_append_printf (out, "\\u%04x", c);
-    else
-      g_string_append_c (out, c);
-  }
-  g_string_append_c (out, '"');
-}
-
-static void
-add_name (Event      *ev,
-          const char *name)
-{
-  g_string_append_printf (ev->json, ",\"%s\":", name);
-}
-
-static void
-add_string (Event      *ev,
+add_string (PlJsonLine *ev,
             const char *name,
             const char *value)
 {
-  add_name (ev, name);
-  append_json_string (ev->json, value ? value : "");
+  pl_json_line_add_string (ev, name, value ? value : "");
 }
 
+/* A measurement, to one decimal. */
 static void
-add_int (Event      *ev,
-         const char *name,
-         gint64      value)
-{
-  add_name (ev, name);
-  g_string_append_printf (ev->json, "%" G_GINT64_FORMAT, value);
-}
-
-static void
-add_bool (Event      *ev,
-          const char *name,
-          gboolean    value)
-{
-  add_name (ev, name);
-  g_string_append (ev->json, value ? "true" : "false");
-}
-
-/* A measurement, to one decimal (null while unknown, i.e. negative). */
-static void
-add_double (Event      *ev,
+add_double (PlJsonLine *ev,
             const char *name,
             double      value)
 {
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  add_name (ev, name);
-  g_string_append (ev->json, g_ascii_formatd (buffer, sizeof buffer, "%.1f", value));
+  pl_json_line_add_double (ev, name, value, 1);
 }
 
+/* A measurement, or null while unknown (negative). */
 static void
-add_optional (Event      *ev,
+add_optional (PlJsonLine *ev,
               const char *name,
               double      value)
 {
-  if (value < 0) {
-    add_name (ev, name);
-    g_string_append (ev->json, "null");
-  } else {
+  if (value < 0)
+    pl_json_line_add_null (ev, name);
+  else
     add_double (ev, name, value);
-  }
 }
 
 static void
-add_call_fields (Event  *ev,
-                 PlCall *call)
+add_call_fields (PlJsonLine *ev,
+                 PlCall     *call)
 {
   add_string (ev, "call_id", pl_call_get_id (call));
   add_string (ev, "peer", pl_call_get_peer (call));
@@ -150,18 +92,16 @@ add_call_fields (Event  *ev,
 /* Writes the event: the JSON line, or @human for people. */
 static void
 event_end (PlCli      *cli,
-           Event      *ev,
+           PlJsonLine *ev,
            const char *human)
 {
-  g_string_append_c (ev->json, '}');
+  g_autofree char *json = pl_json_line_free_to_string (ev);
+
   if (cli->options->json)
-    printf ("%s\n", ev->json->str);
+    printf ("%s\n", json);
   else
     printf ("[%8.3f] %s\n", seconds_since_start (cli), human);
   fflush (stdout);
-
-  g_string_free (ev->json, TRUE);
-  g_free (ev);
 }
 
 static void
@@ -169,7 +109,7 @@ emit_error (PlCli      *cli,
             const char *command,
             const char *message)
 {
-  Event *builder = event_begin (cli, "error");
+  PlJsonLine *builder = event_begin (cli, "error");
   g_autofree char *human = g_strdup_printf ("error: %s%s%s%s", message,
                                             command ? " (" : "", command ? command : "",
                                             command ? ")" : "");
@@ -184,7 +124,7 @@ static void
 emit_call (PlCli  *cli,
            PlCall *call)
 {
-  Event *builder = event_begin (cli, "call");
+  PlJsonLine *builder = event_begin (cli, "call");
   PlCallState state = pl_call_get_state (call);
   const char *state_name = pl_call_state_to_string (state);
   g_autoptr(GString) human = g_string_new (NULL);
@@ -207,7 +147,7 @@ emit_call (PlCli  *cli,
                             pl_call_get_teardown_ms (call));
   }
   if (pl_call_get_muted (call)) {
-    add_bool (builder, "muted", TRUE);
+    pl_json_line_add_bool (builder, "muted", TRUE);
     g_string_append (human, " [muted]");
   }
 
@@ -231,7 +171,7 @@ on_call_first_audio (PlCall  *call,
                      gpointer user_data)
 {
   PlCli *cli = user_data;
-  Event *builder = event_begin (cli, "audio");
+  PlJsonLine *builder = event_begin (cli, "audio");
   g_autofree char *human = g_strdup_printf ("audio from %s after %.1f ms", pl_call_get_peer (call),
                                             first_audio_ms);
 
@@ -247,7 +187,7 @@ on_call_media (PlCall  *call,
                gpointer user_data)
 {
   PlCli *cli = user_data;
-  Event *builder = event_begin (cli, "media");
+  PlJsonLine *builder = event_begin (cli, "media");
   g_autofree char *human = g_strdup_printf ("hearing %s: %.1f Hz at %.1f dB",
                                             pl_call_get_peer (call), frequency_hz, level_db);
 
@@ -263,7 +203,7 @@ on_call_stats (PlCall      *call,
                gpointer     user_data)
 {
   PlCli *cli = user_data;
-  Event *builder = event_begin (cli, "stats");
+  PlJsonLine *builder = event_begin (cli, "stats");
   g_autofree char *human = g_strdup_printf ("stats %s: rtt %.1f ms, %" G_GINT64_FORMAT
                                             " packets received, %" G_GINT64_FORMAT
                                             " lost, jitter %.1f ms", pl_call_get_peer (call),
@@ -272,8 +212,8 @@ on_call_stats (PlCall      *call,
 
   add_call_fields (builder, call);
   add_optional (builder, "rtt_ms", stats->rtt_ms);
-  add_int (builder, "packets_received", MAX (stats->packets_received, 0));
-  add_int (builder, "packets_lost", MAX (stats->packets_lost, 0));
+  pl_json_line_add_int (builder, "packets_received", MAX (stats->packets_received, 0));
+  pl_json_line_add_int (builder, "packets_lost", MAX (stats->packets_lost, 0));
   add_optional (builder, "jitter_ms", stats->jitter_ms);
   event_end (cli, builder, human);
 }
@@ -309,7 +249,7 @@ on_line_unregistered (PlLine     *line,
                       gpointer    user_data)
 {
   PlCli *cli = user_data;
-  Event *builder = event_begin (cli, "unregistered");
+  PlJsonLine *builder = event_begin (cli, "unregistered");
   g_autofree char *human = g_strdup_printf ("unregistered: %s", reason);
 
   add_string (builder, "reason", reason);
@@ -354,7 +294,7 @@ hang_up_all_cb (GObject      *object,
 {
   g_autofree GroupHangUp *group = user_data;
   PlCli *cli = group->cli;
-  Event *builder;
+  PlJsonLine *builder;
   g_autofree char *human = NULL;
   guint count = 0;
   double ms;
@@ -363,7 +303,7 @@ hang_up_all_cb (GObject      *object,
   ms = (g_get_monotonic_time () - group->started_at) / 1000.0;
 
   builder = event_begin (cli, "all-ended");
-  add_int (builder, "count", count);
+  pl_json_line_add_int (builder, "count", count);
   add_double (builder, "ms", ms);
   human = g_strdup_printf ("all %u calls ended in %.1f ms", count, ms);
   event_end (cli, builder, human);
@@ -466,7 +406,7 @@ static void
 command_resources (PlCli   *cli,
                    gboolean reset)
 {
-  Event *builder = event_begin (cli, "resources");
+  PlJsonLine *builder = event_begin (cli, "resources");
   g_autofree char *human = NULL;
   PlResources resources;
 
@@ -475,14 +415,14 @@ command_resources (PlCli   *cli,
   if (reset)
     pl_loop_probe_take_max_stall_ms (TRUE);
 
-  add_int (builder, "pipelines", pl_line_get_pipeline_count (cli->line));
-  add_int (builder, "calls", resources.calls);
-  add_int (builder, "peers", resources.peers);
-  add_int (builder, "webrtcbins", resources.webrtcbins);
-  add_int (builder, "nice_agents", resources.nice_agents);
-  add_int (builder, "threads", resources.threads);
-  add_int (builder, "fds", resources.fds);
-  add_int (builder, "rss_kib", resources.rss_kib);
+  pl_json_line_add_int (builder, "pipelines", pl_line_get_pipeline_count (cli->line));
+  pl_json_line_add_int (builder, "calls", resources.calls);
+  pl_json_line_add_int (builder, "peers", resources.peers);
+  pl_json_line_add_int (builder, "webrtcbins", resources.webrtcbins);
+  pl_json_line_add_int (builder, "nice_agents", resources.nice_agents);
+  pl_json_line_add_int (builder, "threads", resources.threads);
+  pl_json_line_add_int (builder, "fds", resources.fds);
+  pl_json_line_add_int (builder, "rss_kib", resources.rss_kib);
   add_double (builder, "max_stall_ms", resources.max_stall_ms);
   add_double (builder, "max_busy_ms", resources.max_busy_ms);
   human = g_strdup_printf ("resources: %u pipelines, %u calls, %u webrtcbins, %u nice agents, "
@@ -596,7 +536,7 @@ run_command (PlCli      *cli,
     if (path == NULL) {
       emit_error (cli, line, error->message);
     } else {
-      Event *builder = event_begin (cli, "dump");
+      PlJsonLine *builder = event_begin (cli, "dump");
       g_autofree char *human = g_strdup_printf ("pipeline of %s written to %s",
                                                 pl_call_get_peer (call), path);
 
@@ -669,7 +609,7 @@ register_cb (GObject      *object,
   PlCli *cli = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *human = NULL;
-  Event *builder;
+  PlJsonLine *builder;
 
   if (!pl_line_register_finish (PL_LINE (object), result, &error)) {
     /* Quitting before registration is done is not a failure. */

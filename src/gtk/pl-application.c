@@ -39,10 +39,6 @@ struct _PlApplication
   GStrv           pending_dial;  /* numbers to call once registered */
   guint           sigint_id;
   guint           sigterm_id;
-  guint           probe_id;       /* --json: the load-corrected stall probe */
-  gint64          probe_last;     /* µs, monotonic */
-  gint64          probe_waited;   /* ns on the run queue, from /proc/self/schedstat */
-  double          probe_max_ms;
   gboolean        quitting;
 };
 
@@ -590,52 +586,6 @@ quit_activated (GSimpleAction *action,
   pl_account_shutdown_async (self->account, shutdown_cb, g_object_ref (self));
 }
 
-/* Nanoseconds the main thread has waited on a run queue (runnable, but
- * another process had the CPU); -1 when the kernel does not say. */
-static gint64
-read_run_queue_wait_ns (void)
-{
-  g_autofree char *text = NULL;
-  guint64 on_cpu, waited;
-
-  if (!g_file_get_contents ("/proc/self/schedstat", &text, NULL, NULL) ||
-      sscanf (text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &on_cpu, &waited) != 2)
-    return -1;
-
-  return waited;
-}
-
-/* The core's probe (pl_loop_probe_*) counts a main loop that waits for a
- * CPU, on a loaded machine, as stalled. This one ticks the same way and
- * takes the time spent on the run queue out of each gap: what is left is
- * time the loop itself was busy or blocked. */
-#define PROBE_TICK_MS 2
-
-static gboolean
-on_probe_tick (gpointer user_data)
-{
-  PlApplication *self = user_data;
-  gint64 now = g_get_monotonic_time ();
-  gint64 waited = read_run_queue_wait_ns ();
-  double stall_ms = (now - self->probe_last) / 1000.0 - PROBE_TICK_MS;
-
-  if (waited >= 0 && self->probe_waited >= 0)
-    stall_ms -= (waited - self->probe_waited) / 1e6;
-  self->probe_max_ms = MAX (self->probe_max_ms, stall_ms);
-  self->probe_last = now;
-  self->probe_waited = waited;
-
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-probe_reset (PlApplication *self)
-{
-  self->probe_last = g_get_monotonic_time ();
-  self->probe_waited = read_run_queue_wait_ns ();
-  self->probe_max_ms = 0;
-}
-
 /* `partyline --json` only: what a test needs to know, on request. */
 static void
 report_activated (GSimpleAction *action,
@@ -659,11 +609,10 @@ report_activated (GSimpleAction *action,
   pl_event_log_add_int (ev, "history", g_list_model_get_n_items (G_LIST_MODEL (self->history)));
   pl_event_log_add_bool (ev, "window_visible",
                          window != NULL && gtk_widget_get_visible (GTK_WIDGET (window)));
+  /* The longest stall less the main thread's waits for a CPU (pl-resources.h). */
+  pl_event_log_add_double (ev, "max_busy_stall_ms", pl_loop_probe_get_max_busy_ms ());
   pl_event_log_add_double (ev, "max_stall_ms", pl_loop_probe_take_max_stall_ms (reset));
-  pl_event_log_add_double (ev, "max_busy_stall_ms", self->probe_max_ms);
   pl_event_log_end (ev);
-  if (reset)
-    probe_reset (self);
 }
 
 static const GActionEntry app_actions[] = {
@@ -739,8 +688,6 @@ pl_application_startup (GApplication *application)
 
     g_action_map_add_action_entries (G_ACTION_MAP (self), report_action, 1, self);
     pl_loop_probe_start ();
-    probe_reset (self);
-    self->probe_id = g_timeout_add_full (G_PRIORITY_HIGH, PROBE_TICK_MS, on_probe_tick, self, NULL);
   }
 
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.hangup-all",
@@ -787,7 +734,6 @@ pl_application_shutdown (GApplication *application)
 
   g_clear_handle_id (&self->sigint_id, g_source_remove);
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
-  g_clear_handle_id (&self->probe_id, g_source_remove);
 
   G_APPLICATION_CLASS (pl_application_parent_class)->shutdown (application);
 }
@@ -829,7 +775,6 @@ pl_application_dispose (GObject *object)
 
   g_clear_handle_id (&self->sigint_id, g_source_remove);
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
-  g_clear_handle_id (&self->probe_id, g_source_remove);
   if (self->account != NULL)
     g_signal_handlers_disconnect_by_data (self->account, self);
   g_clear_object (&self->account);

@@ -7,9 +7,11 @@
 
 #include <glib.h>
 
+#include "pl-json-line.h"
+
 G_BEGIN_DECLS
 
-typedef struct _PlEvent PlEvent;
+typedef PlJsonLine PlEvent;
 
 /* From now on events are written to standard output, one JSON object a line,
  * with "event" and "t" (seconds since enabled) first. */
