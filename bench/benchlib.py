@@ -794,7 +794,8 @@ def stderr_problems(children):
         if expected:
             lines = [line for line in lines if not expected.search(line)]
         if lines:
-            out.append(f'{child.name} wrote {len(lines)} lines to stderr, first: {lines[0]!r}')
+            first = next((line for line in lines if line.strip()), lines[0])
+            out.append(f'{child.name} wrote {len(lines)} lines to stderr, first: {first!r}')
     return out
 
 

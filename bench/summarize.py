@@ -60,10 +60,14 @@ def targets(paths):
                 rows.append({'target': f'churn, {p["label"]}: no failure', 'met': p['failed'] == 0,
                              'measured': f'{p["cycles"] - p["failed"]}/{p["cycles"]} cycles ok, '
                                          f'{f2(p["cycles_per_s"])} cycles/s, longest stall '
-                                         f'{f1(p["max_stall_ms"]["caller"])} ms'})
-        if r.get('failures') or r.get('aborted'):
-            rows.append({'target': 'the run itself', 'met': False,
-                         'measured': f'{len(r.get("failures", []))} failures'
+                                         f'caller {f1(p["max_stall_ms"]["caller"])} ms, callee '
+                                         f'{f1(p["max_stall_ms"]["callee"])} ms'})
+        if r.get('failures') or r.get('aborted') or r.get('problems'):
+            rows.append({'target': 'the run itself: no failure, nothing odd', 'met': False,
+                         'measured': f'{len(r.get("failures", []))} failures, '
+                                     f'{len(r.get("problems", []))} odd: '
+                                     + '; '.join(x.splitlines()[0][:100] for x in
+                                                 (r.get('failures', []) + r.get('problems', []))[:2])
                                      + (f', aborted: {r["aborted"]}' if r.get('aborted') else '')})
         for i, t in enumerate(rows):
             print(f'| {name if i == 0 else ""} | {m["date"] if i == 0 else ""} | '
