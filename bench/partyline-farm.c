@@ -289,7 +289,6 @@ read_line_cb (GObject      *object,
     for (guint i = 0; i < farm->lines->len; i++) {
       g_autoptr(GPtrArray) calls = pl_line_get_calls (g_ptr_array_index (farm->lines, i));
 
-      g_ptr_array_set_free_func (calls, g_object_unref);   /* the copy holds refs */
       for (guint j = 0; j < calls->len; j++)
         pl_call_request_stats (g_ptr_array_index (calls, j));
     }

@@ -520,7 +520,6 @@ run_command (PlCli      *cli,
   } else if (g_str_equal (name, "list") && rest[0] == NULL) {
     g_autoptr(GPtrArray) calls = pl_line_get_calls (cli->line);
 
-    g_ptr_array_set_free_func (calls, g_object_unref);
     for (guint i = 0; i < calls->len; i++)
       emit_call (cli, g_ptr_array_index (calls, i));
   } else if (g_str_equal (name, "stats")) {

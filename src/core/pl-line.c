@@ -258,11 +258,10 @@ on_signaling_closed (PlSignalingClient *signaling,
                      gpointer           user_data)
 {
   PlLine *self = user_data;
-  g_autoptr(GPtrArray) calls = g_ptr_array_copy (self->order, (GCopyFunc) g_object_ref, NULL);
+  g_autoptr(GPtrArray) calls = pl_line_get_calls (self);
   gboolean was_registered = self->registered;
 
   self->registered = FALSE;
-  g_ptr_array_set_free_func (calls, g_object_unref);
 
   /* Nobody can be told any more: end every call here. */
   for (guint i = 0; i < calls->len; i++)
@@ -555,9 +554,14 @@ pl_line_lookup_call (PlLine     *self,
 GPtrArray *
 pl_line_get_calls (PlLine *self)
 {
+  GPtrArray *calls;
+
   g_return_val_if_fail (PL_IS_LINE (self), NULL);
 
-  return g_ptr_array_copy (self->order, (GCopyFunc) g_object_ref, NULL);
+  calls = g_ptr_array_copy (self->order, (GCopyFunc) g_object_ref, NULL);
+  g_ptr_array_set_free_func (calls, g_object_unref);
+
+  return calls;
 }
 
 guint
@@ -587,7 +591,6 @@ pl_line_hang_up_group_async (PlLine             *self,
     gpointer call;
 
     members = pl_line_get_calls (self);
-    g_ptr_array_set_free_func (members, g_object_unref);
     g_hash_table_iter_init (&iter, self->ending);
     while (g_hash_table_iter_next (&iter, &call, NULL))
       g_ptr_array_add (members, g_object_ref (call));

@@ -53,7 +53,7 @@ PlCall     *pl_line_dial                 (PlLine     *self,
 /* The live (not ending) call with @number, or NULL. */
 PlCall     *pl_line_lookup_call          (PlLine     *self,
                                           const char *number);
-/* The live calls, oldest first. */
+/* The live calls, oldest first: a new array that holds a ref on each. */
 GPtrArray  *pl_line_get_calls            (PlLine *self);
 /* Pipelines that exist: live calls and calls still going to NULL. */
 guint       pl_line_get_pipeline_count   (PlLine *self);

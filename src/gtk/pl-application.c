@@ -473,8 +473,6 @@ set_muted (PlApplication *self,
   if (g_str_equal (peer, "all")) {
     g_autoptr(GPtrArray) calls = line ? pl_line_get_calls (line) : NULL;
 
-    if (calls != NULL)
-      g_ptr_array_set_free_func (calls, g_object_unref);
     for (guint i = 0; calls && i < calls->len; i++)
       pl_call_set_muted (g_ptr_array_index (calls, i), muted);
     return;
@@ -599,8 +597,6 @@ report_activated (GSimpleAction *action,
   PlEvent *ev = pl_event_log_begin ("report");
   gboolean reset = parameter != NULL && g_str_equal (g_variant_get_string (parameter, NULL), "reset");
 
-  if (calls != NULL)
-    g_ptr_array_set_free_func (calls, g_object_unref);
   pl_event_log_add_string (ev, "account",
                            pl_account_state_to_string (pl_account_get_state (self->account)));
   pl_event_log_add_int (ev, "calls", calls ? calls->len : 0);

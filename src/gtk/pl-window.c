@@ -451,7 +451,6 @@ setup (PlWindow      *self,
   if (pl_account_get_line (self->account) != NULL) {
     g_autoptr(GPtrArray) calls = pl_line_get_calls (pl_account_get_line (self->account));
 
-    g_ptr_array_set_free_func (calls, g_object_unref);
     for (guint i = 0; i < calls->len; i++)
       on_account_call_added (self->account, g_ptr_array_index (calls, i), self);
   }
