@@ -1350,11 +1350,46 @@ pl_peer_lingering_release (void)
     complete_lingering_waiters ();
 }
 
+/* Pipelines in NULL whose last ref is still to drop, on the main thread (bug
+ * 13), one per main-loop iteration at low priority: finalizing a webrtcbin
+ * joins its threads (0.5–5 ms), and a group hang-up must not stall the loop
+ * for all of them at once. */
+static GQueue release_queue = G_QUEUE_INIT;
+static guint release_id;
+
+static gboolean
+on_release_idle (gpointer user_data)
+{
+  gst_object_unref (g_queue_pop_head (&release_queue));
+  pl_peer_lingering_release ();
+
+  if (g_queue_is_empty (&release_queue)) {
+    release_id = 0;
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Takes @pipeline, held as lingering until released. */
+static void
+release_pipeline_later (GstElement *pipeline)
+{
+  g_queue_push_tail (&release_queue, pipeline);
+
+  if (release_id == 0) {
+    g_autoptr(GSource) source = g_idle_source_new ();
+
+    g_source_set_priority (source, G_PRIORITY_LOW);
+    g_source_set_callback (source, on_release_idle, NULL, NULL);
+    g_source_set_static_name (source, "[partyline] release pipelines");
+    release_id = g_source_attach (source, NULL);
+  }
+}
+
 static void
 on_pipeline_grace_over (gpointer data)
 {
-  gst_object_unref (data);
-  pl_peer_lingering_release ();
+  release_pipeline_later (data);
 }
 
 void
@@ -1403,19 +1438,19 @@ to_null_cb (GObject      *object,
    * streaming thread left. */
   gst_clear_object (&self->shared->receive_bin);
 
-  /* The last ref of the pipeline is dropped here, on the main thread (bug 13).
-   * If ICE gathering never completed, webrtcbin may still be called back by
-   * libnice once gathering ends (bug 2): keep it a moment longer. */
+  /* The pipeline is in NULL: the call is over now (`ended`, `all-ended`). */
+  g_task_return_boolean (task, TRUE);
+
+  /* Its last ref is dropped on the main thread (bug 13), soon but not in this
+   * dispatch. If ICE gathering never completed, webrtcbin may still be called
+   * back by libnice once gathering ends (bug 2): keep it a moment longer. */
   pipeline = g_steal_pointer (&self->pipeline);
   self->webrtc = NULL;
+  pl_peer_lingering_hold ();
   if (g_atomic_int_get (&self->shared->gathering_done))
-    gst_object_unref (pipeline);
-  else {
-    pl_peer_lingering_hold ();
+    release_pipeline_later (pipeline);
+  else
     g_timeout_add_once (GATHERING_GRACE_MS, on_pipeline_grace_over, pipeline);
-  }
-
-  g_task_return_boolean (task, TRUE);
 }
 
 /* The worker pool. The peer keeps its refs on everything here until
