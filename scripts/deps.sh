@@ -14,7 +14,11 @@ PL_DEPS=(
   libgtk-4-dev libadwaita-1-dev desktop-file-utils appstream libglib2.0-bin
   librsvg2-common xvfb xauth dbus imagemagick xdotool xclip fonts-cantarell fonts-noto-cjk
   python3-gi
+  valgrind
 )
+# scripts/test-sanitizers needs valgrind (above; it brings libc6-dbg) and
+# gcc's libasan8 and libubsan1, which come with build-essential (gcc-12 ->
+# libgcc-12-dev).
 
 # Install the packages of PL_DEPS that are missing. A machine that has them
 # all does not touch the network.
