@@ -679,6 +679,7 @@ pl_shared_source_connect (PlSharedSource *self,
                           GError        **error)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GstPad) tee_sink = NULL;
   g_autoptr(GstPad) sink_pad = NULL;
 
   g_return_val_if_fail (PL_IS_SHARED_SOURCE (self), FALSE);
@@ -689,7 +690,18 @@ pl_shared_source_connect (PlSharedSource *self,
     return FALSE;
   }
 
+  /* Under the stream lock of the tee's sink pad. A new tee pad gets the
+   * sticky events stored on the sink pad, but the sink pad stores one only
+   * after the tee has sent it on to its pads (gstpad.c, 1.22.0), both under
+   * that lock: a segment caught in between (a source that just started)
+   * would reach the new pad neither way, and its first buffer would come
+   * before any segment ("Got data flow before segment event", fatal in the
+   * tests). The lock waits for at most one buffer going through the tee;
+   * nothing on the shared source's streaming thread takes self->lock. */
+  tee_sink = gst_element_get_static_pad (self->tee, "sink");
+  GST_PAD_STREAM_LOCK (tee_sink);
   branch->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
+  GST_PAD_STREAM_UNLOCK (tee_sink);
   sink_pad = gst_element_get_static_pad (branch->proxysink, "sink");
   if (gst_pad_link (branch->tee_pad, sink_pad) != GST_PAD_LINK_OK) {
     g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_PIPELINE,
