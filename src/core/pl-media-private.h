@@ -35,6 +35,13 @@ void           pl_media_prewarm_async      (GCancellable       *cancellable,
 gboolean       pl_media_prewarm_finish     (GAsyncResult *result,
                                             GError      **error);
 
+/* Watches @pipeline's bus on @context (not the calling thread's default:
+ * pipelines are built on the worker pool). Returns the source id. */
+guint          pl_media_add_bus_watch      (GstElement   *pipeline,
+                                            GMainContext *context,
+                                            GstBusFunc    func,
+                                            gpointer      user_data);
+
 /* The dominant frequency in a `spectrum` element message, interpolated
  * between bands. Returns FALSE when the message carries no magnitudes. */
 gboolean       pl_media_spectrum_peak      (const GstStructure *s,

@@ -399,6 +399,19 @@ pl_media_prewarm_finish (GAsyncResult *result,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+guint
+pl_media_add_bus_watch (GstElement   *pipeline,
+                        GMainContext *context,
+                        GstBusFunc    func,
+                        gpointer      user_data)
+{
+  g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
+  g_autoptr(GSource) source = gst_bus_create_watch (bus);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (func), user_data, NULL);
+  return g_source_attach (source, context);
+}
+
 gboolean
 pl_media_spectrum_peak (const GstStructure *s,
                         guint               rate,

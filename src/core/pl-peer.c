@@ -1011,18 +1011,6 @@ pl_peer_new (const char          *call_id,
   return self;
 }
 
-static guint
-add_bus_watch (PlPeer     *self,
-               GstElement *pipeline,
-               GstBusFunc  func)
-{
-  g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
-  g_autoptr(GSource) source = gst_bus_create_watch (bus);
-
-  g_source_set_callback (source, G_SOURCE_FUNC (func), self, NULL);
-  return g_source_attach (source, self->shared->context);
-}
-
 /* The worker pool. The main thread leaves the peer's pipeline fields alone
  * while `building` is set, and holds a ref on the peer until start_cb (). */
 static void
@@ -1071,7 +1059,8 @@ start_cb (GObject      *object,
 
   self->building = FALSE;
   if (self->pipeline != NULL)
-    self->bus_watch_id = add_bus_watch (self, self->pipeline, on_bus_message);
+    self->bus_watch_id = pl_media_add_bus_watch (self->pipeline, self->shared->context,
+                                                 on_bus_message, self);
 
   if (g_task_propagate_boolean (G_TASK (result), &error))
     self->started = TRUE;

@@ -188,18 +188,6 @@ on_bus_message (GstBus     *bus,
   return G_SOURCE_CONTINUE;
 }
 
-static guint
-add_bus_watch (PlSharedSource *self,
-               GstElement     *pipeline,
-               GstBusFunc      func)
-{
-  g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
-  g_autoptr(GSource) source = gst_bus_create_watch (bus);
-
-  g_source_set_callback (source, G_SOURCE_FUNC (func), self, NULL);
-  return g_source_attach (source, self->context);
-}
-
 static GstElement *
 build_file_source (PlSharedSource *self,
                    GError        **error)
@@ -433,9 +421,11 @@ ensure_started_locked (PlSharedSource *self,
     goto failed;
   }
 
-  self->bus_watch_id = add_bus_watch (self, self->pipeline, on_bus_message);
+  self->bus_watch_id = pl_media_add_bus_watch (self->pipeline, self->context,
+                                               on_bus_message, self);
   if (self->file_player != NULL)
-    self->file_watch_id = add_bus_watch (self, self->file_player, on_player_bus_message);
+    self->file_watch_id = pl_media_add_bus_watch (self->file_player, self->context,
+                                                  on_player_bus_message, self);
   GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL, name);
 
   return TRUE;
