@@ -462,6 +462,111 @@ on_webrtc_pad_added (GstElement *webrtc,
   gst_object_unref (pipeline);
 }
 
+/* GStreamer 1.22.0 work-around: tell rtpsession the sender's SSRC and clock
+ * rate up front.
+ *
+ * With max-bundle, webrtcbin sends through an rtpfunnel whose caps carry
+ * neither (gstrtpfunnel.c keeps them for itself), so rtpsession's source for
+ * what we send learns its clock rate only when the first sender report is
+ * built. rtp_session_on_timeout (rtpsession.c:4719) then asks for it from
+ * inside g_hash_table_foreach over the session's sources, and source_caps
+ * (:1578) drops the session lock for that call; an RTCP or RTP packet from
+ * the other side that adds a source meanwhile changes the table under the
+ * iterator: "g_hash_table_foreach: assertion 'version ==
+ * hash_table->version' failed" on the RTCP thread, and the rest of that
+ * report is skipped. Upstream fixed the iteration in b9f7ab6052 (1.22.3).
+ *
+ * rtp_session_update_send_caps() reads "ssrc" and "clock-rate" from the caps
+ * arriving at rtpbin's send_rtp_sink pad. This probe adds them there, taken
+ * from what we feed webrtcbin's sink pad (the payloader's caps), so the
+ * source knows its clock rate before the first report and the lock is never
+ * dropped in that loop. A Partyline call sends one stream, so the first sink
+ * pad with an SSRC is the one. Runs on the funnel's streaming thread. */
+static GstCaps *
+get_sender_caps (GstElement *webrtc)
+{
+  g_autoptr(GstIterator) it = gst_element_iterate_sink_pads (webrtc);
+  GValue item = G_VALUE_INIT;
+  GstCaps *found = NULL;
+
+  while (found == NULL && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstCaps *caps = gst_pad_get_current_caps (g_value_get_object (&item));
+
+    if (caps != NULL && gst_caps_is_fixed (caps) &&
+        gst_structure_has_field_typed (gst_caps_get_structure (caps, 0), "ssrc", G_TYPE_UINT))
+      found = g_steal_pointer (&caps);
+    gst_clear_caps (&caps);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+
+  return found;
+}
+
+static GstPadProbeReturn
+on_rtpbin_send_caps (GstPad          *pad,
+                     GstPadProbeInfo *info,
+                     gpointer         user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  g_autoptr(GstElement) rtpbin = NULL;
+  g_autoptr(GstObject) webrtc = NULL;
+  g_autoptr(GstCaps) sender_caps = NULL;
+  const GstStructure *sender;
+  GstStructure *s;
+  GstCaps *caps;
+  guint ssrc;
+  gint clock_rate;
+  gint payload;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+
+  gst_event_parse_caps (event, &caps);
+  if (gst_structure_has_field (gst_caps_get_structure (caps, 0), "ssrc"))
+    return GST_PAD_PROBE_OK;
+
+  rtpbin = gst_pad_get_parent_element (pad);
+  if (rtpbin != NULL)
+    webrtc = gst_object_get_parent (GST_OBJECT (rtpbin));
+  if (webrtc != NULL)
+    sender_caps = get_sender_caps (GST_ELEMENT (webrtc));
+  if (sender_caps == NULL)
+    return GST_PAD_PROBE_OK;
+
+  sender = gst_caps_get_structure (sender_caps, 0);
+  if (!gst_structure_get_uint (sender, "ssrc", &ssrc) ||
+      !gst_structure_get_int (sender, "clock-rate", &clock_rate))
+    return GST_PAD_PROBE_OK;
+
+  caps = gst_caps_copy (caps);
+  s = gst_caps_get_structure (caps, 0);
+  gst_structure_set (s,
+                     "ssrc", G_TYPE_UINT, ssrc,
+                     "clock-rate", G_TYPE_INT, clock_rate,
+                     NULL);
+  if (gst_structure_get_int (sender, "payload", &payload))
+    gst_structure_set (s, "payload", G_TYPE_INT, payload, NULL);
+
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (caps);
+  gst_caps_unref (caps);
+
+  return GST_PAD_PROBE_OK;
+}
+
+/* webrtcbin's thread, when it requests rtpbin's sending pad (set-up). */
+static void
+on_rtpbin_pad_added (GstElement *rtpbin,
+                     GstPad     *pad,
+                     gpointer    user_data)
+{
+  if (GST_PAD_DIRECTION (pad) == GST_PAD_SINK &&
+      g_str_has_prefix (GST_PAD_NAME (pad), "send_rtp_sink_"))
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                       on_rtpbin_send_caps, NULL, NULL);
+}
+
 static void
 parse_stats (const GstStructure *stats,
              PlCallStats        *out)
@@ -784,6 +889,7 @@ build_pipeline (PlPeer  *self,
 {
   g_autoptr(GstElement) source = NULL;
   g_autoptr(GstElement) decoder = NULL;
+  g_autoptr(GstElement) rtpbin = NULL;
   g_autoptr(GstPad) decoder_src = NULL;
   g_autoptr(GstPad) webrtc_sink = NULL;
   g_autoptr(GstPad) send_src = NULL;
@@ -821,6 +927,12 @@ build_pipeline (PlPeer  *self,
       g_warning ("webrtcbin refused TURN server %s", self->config->turn_servers[i]);
   }
   gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
+
+  rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
+  if (rtpbin != NULL)
+    g_signal_connect (rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), NULL);
+  else
+    g_warning ("webrtcbin has no element named rtpbin: RTCP sender reports may race (GStreamer b9f7ab6052)");
 
   /* What we send: the line's shared source (one capture and encoder for every
    * call); muting this call alone replaces its frames with silence. */
