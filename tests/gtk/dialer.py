@@ -27,9 +27,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
 
-from partyline import (DEFAULT_TIMEOUT, Failure, Phone, Process, Server,  # noqa: E402,F401
-                       Test, binary, near, number, positive, wait_any)
-import partyline  # noqa: E402
+from partyline import (DEFAULT_TIMEOUT, QUIT_TIMEOUT, EventProcess, Failure,  # noqa: E402,F401
+                       Process, Server, Test, binary, near, number, positive, wait_any)
+import plproc  # noqa: E402
 
 APP_ID = 'org.partyline.Partyline'
 
@@ -67,38 +67,33 @@ class Display(Process):
         """The screen (trimmed to the window) as a PNG; returns its pixel
         standard deviation (0 for a blank image, about 0.3 for a window)."""
         raw = path + '.raw.png'
-        status, out, err = self.test.run(['import', '-display', self.display, '-window', 'root',
-                                          raw])
+        status, out, err = self.group.run(['import', '-display', self.display, '-window', 'root',
+                                           raw])
         if status != 0:
             raise Failure(f'import failed ({status}): {err}')
         # The root window is black around ours: trim it away.
         argv = ['convert', raw] + (['-trim', '+repage'] if window_only else []) + [path]
-        status, out, err = self.test.run(argv)
+        status, out, err = self.group.run(argv)
         if status != 0:
             raise Failure(f'convert failed ({status}): {err}')
         os.unlink(raw)
-        status, out, err = self.test.run(['convert', path, '-colorspace', 'gray', '-format',
-                                          '%[fx:standard_deviation] %w %h', 'info:'])
+        status, out, err = self.group.run(['convert', path, '-colorspace', 'gray', '-format',
+                                           '%[fx:standard_deviation] %w %h', 'info:'])
         if status != 0:
             raise Failure(f'convert could not measure {path}: {err}')
         stddev, width, height = out.split()
         return float(stddev), int(width), int(height)
 
 
-class JsonProcess(Phone):
-    """A process that prints JSON events on stdout, read as a Phone's are."""
+class JsonProcess(EventProcess):
+    """A process that prints JSON events on stdout, read as a Phone's are;
+    it ends on SIGTERM."""
 
     def __init__(self, test, name, argv, kind='process'):
         self.kind = kind
-        Process.__init__(self, test, name, argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         text=True, errors='replace', bufsize=1)
-        self.number = name
-        self.events = []
-        self.eof = False
-        self._queue = partyline.queue.Queue()
-        partyline.threading.Thread(target=self._read, daemon=True).start()
+        super().__init__(test, name, argv)
 
-    def quit(self, timeout=partyline.QUIT_TIMEOUT):
+    def stop(self, timeout=QUIT_TIMEOUT):
         if self.alive():
             self.proc.terminate()
         rc = self.wait_exit(timeout)
@@ -186,8 +181,8 @@ class Dialer(JsonProcess):
         argv = ['gapplication', 'action', APP_ID, name]
         if parameter is not None:
             argv.append(keyfile_value(parameter))
-        self.test.diag(f'dialer <- action {name}' + (f' {parameter!r}' if parameter else ''))
-        status, out, err = self.test.run(argv)
+        self.group.diag(f'dialer <- action {name}' + (f' {parameter!r}' if parameter else ''))
+        status, out, err = self.group.run(argv)
         if status != 0:
             raise Failure(f'{" ".join(argv)} failed ({status}): {err.strip()}')
 
@@ -202,13 +197,13 @@ class Dialer(JsonProcess):
         return self.wait_event('row', timeout=timeout, since=since, peer=peer, state=state,
                                **fields)
 
-    def quit(self, timeout=partyline.QUIT_TIMEOUT):
+    def stop(self, timeout=QUIT_TIMEOUT):
         """app.quit: every call hung up, then the process exits."""
         if self.alive():
             try:
                 self.action('quit')
             except Failure as e:
-                self.test.diag(str(e))
+                self.group.diag(str(e))
                 self.proc.terminate()
         rc = self.wait_exit(timeout)
         self.mark()
@@ -220,23 +215,8 @@ class ServerAt(Server):
     """partyline-server on a given address (to restart it where it was)."""
 
     def __init__(self, test, listen, name='server', timeout=DEFAULT_TIMEOUT):
-        argv = [binary('PARTYLINE_SERVER'), '--listen', listen]
-        Process.__init__(self, test, name, argv, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        lines = partyline.queue.Queue()
-        partyline.threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
-        self.url = None
-        deadline = time.monotonic() + timeout
-        while self.url is None:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except partyline.queue.Empty:
-                raise Failure(f'server printed no "listening on" line within {timeout} s') from None
-            if line is None:
-                raise Failure(f'server exited ({self.proc.wait()}) before listening')
-            m = partyline.re.search(r'listening on (ws://\S+)', line)
-            if m:
-                self.url = m.group(1)
+        plproc.Server.__init__(self, test, name, [binary('PARTYLINE_SERVER'), '--listen', listen],
+                               timeout)
 
 
 def listen_address(url):

@@ -14,12 +14,15 @@ phones as processes, through their command-line contract (cli.md):
             alice.wait_call('1002', 'active')
             bob.wait_tone('1001', 440)
 
-Every phone has a reader thread that parses each stdout line (one JSON object
+The processes themselves are plproc.py's (shared with bench/benchlib.py):
+every phone has a reader thread that parses each stdout line (one JSON object
 per line with --json) into a queue; `wait_event` takes events from that queue
 into the phone's history and returns the first one that matches. Nothing
 waits by sleeping: every wait blocks on a queue or a process with a deadline.
 Each process's stderr goes to a log file, whose tail is printed on failure;
-each phone's stdout is copied to another.
+each phone's stdout is copied to another. This module adds what makes it a
+test: TAP, `Failure`, matchers (`Match`, `near`), the phone's own waits
+(`wait_call`, `wait_tone`, `sync`) and the binaries from the environment.
 
 Output is TAP: `Test` prints the plan, one `ok`/`not ok` line per step, and
 `Bail out!` when a step fails (later steps depend on it) or the watchdog
@@ -27,25 +30,23 @@ fires. Binaries come from $PARTYLINE_CLI and $PARTYLINE_SERVER.
 """
 
 import contextlib
-import json
 import os
-import queue
-import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 
-# Slow runs (valgrind, sanitizers) scale every deadline by $PARTYLINE_TIMEOUT_MULTIPLIER.
-TIMEOUT_MULTIPLIER = float(os.environ.get('PARTYLINE_TIMEOUT_MULTIPLIER') or 1)
-DEFAULT_TIMEOUT = 15.0 * TIMEOUT_MULTIPLIER   # seconds for one wait; a loopback call sets up in < 1 s
-QUIT_TIMEOUT = 10.0 * TIMEOUT_MULTIPLIER      # quit -> exit
+import plproc
+
+Process = plproc.Process   # a child with its stderr in a log (tests/gtk/dialer.py's Display)
+TIMEOUT_MULTIPLIER = plproc.TIMEOUT_MULTIPLIER   # $PARTYLINE_TIMEOUT_MULTIPLIER: slow runs
+DEFAULT_TIMEOUT = plproc.WAIT_TIMEOUT            # seconds for one wait
+QUIT_TIMEOUT = plproc.QUIT_TIMEOUT               # quit -> exit
 
 
-class Failure(Exception):
+class Failure(plproc.ProcessError):
     """A check failed; the message says what was expected and what was seen."""
 
 
@@ -126,11 +127,6 @@ class Match:
         return f'event {what}' + (f' with {fields}' if fields else '')
 
 
-def _not_json(constant):
-    """json.loads accepts NaN and ±Infinity; JSON (and other readers) do not."""
-    raise ValueError(f'{constant} is not JSON')
-
-
 def _show(value):
     """A matcher as it reads in a failure message: functions by name."""
     if callable(value) and hasattr(value, '__name__'):
@@ -138,162 +134,21 @@ def _show(value):
     return repr(value)
 
 
-def _tail(path, lines=25):
-    try:
-        with open(path, errors='replace') as f:
-            return f.readlines()[-lines:]
-    except OSError:
-        return []
+class EventProcess(plproc.EventProcess):
+    """A process that prints JSON events (plproc.EventProcess), with the
+    harness's waits: events named and matched by field (`find`,
+    `wait_event`), `idle`, `quit`. Every command sent is logged as a TAP
+    comment, stdout is copied to `<logdir>/<name>.stdout.log`, and a line
+    that is not a JSON event fails the wait that reaches it."""
 
-
-class Process:
-    """A child process with its stderr in a log file."""
-
-    kind = 'process'
-
-    def __init__(self, test, name, argv, **popen):
-        self.test, self.name, self.argv = test, name, argv
-        self.log_path = os.path.join(test.logdir, f'{name}.stderr.log')
-        self._log = open(self.log_path, 'w')
-        self._log.write('$ ' + ' '.join(argv) + '\n')
-        self._log.flush()
-        popen.setdefault('stderr', self._log)
-        self.proc = subprocess.Popen(argv, env=test.env, **popen)
-        test.processes.append(self)
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def wait_exit(self, timeout=QUIT_TIMEOUT):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise Failure(f'{self.kind} {self.name} did not exit within {timeout} s') from None
-
-    def kill(self):
-        if self.alive():
-            self.proc.kill()
-            self.proc.wait()
-
-    def describe(self):
-        rc = self.proc.poll()
-        state = 'running' if rc is None else f'exited with {rc}'
-        return [f'{self.kind} {self.name} ({state}); stderr: {self.log_path}'] + \
-               ['  ' + line.rstrip('\n') for line in _tail(self.log_path)]
-
-
-class Server(Process):
-    kind = 'server'
-
-    def __init__(self, test, token=None, name='server', timeout=DEFAULT_TIMEOUT,
-                 listen='127.0.0.1:0'):
-        argv = wrapper() + [binary('PARTYLINE_SERVER'), '--listen', listen]
-        if token is not None:
-            argv += ['--token', token]
-        super().__init__(test, name, argv, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        lines = queue.Queue()
-        threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
-        self.url = None
-        deadline = time.monotonic() + timeout
-        while self.url is None:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise Failure(f'server printed no "listening on ws://…" line within {timeout} s') from None
-            if line is None:
-                raise Failure(f'server exited ({self.proc.wait()}) before listening')
-            m = re.search(r'listening on (ws://\S+)', line)
-            if m:
-                self.url = m.group(1)
-
-    def _pump(self, lines):
-        """Copy stderr to the log; hand lines over until the URL is found."""
-        for line in self.proc.stderr:
-            self._log.write(line)
-            self._log.flush()
-            lines.put(line)
-        lines.put(None)
-
-    def stop(self, timeout=QUIT_TIMEOUT):
-        """SIGTERM, then wait; returns the exit status."""
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-        return self.wait_exit(timeout)
-
-
-class Phone(Process):
-    kind = 'phone'
-
-    def __init__(self, test, number, server, source='tone:440', sink='fake',
-                 analyze=True, auto_answer=False, args=(), wait_registered=True):
-        url = server.url if isinstance(server, Server) else server
-        argv = wrapper() + [binary('PARTYLINE_CLI'), '--json', '--server', url,
-                            '--number', number, '--source', source, '--sink', sink,
-                            '--ice-address', '127.0.0.1']
-        if analyze:
-            argv.append('--analyze')
-        if auto_answer:
-            argv.append('--auto-answer')
-        argv += list(args)
-        super().__init__(test, number, argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         text=True, errors='replace', bufsize=1)
-        self.number = number
-        self.events = []          # every event taken from the queue, in order
-        self.eof = False
-        self._queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        if wait_registered:
-            self.wait_event('registered', number=number)
-
-    def _read(self):
-        with open(os.path.join(self.test.logdir, f'{self.name}.stdout.log'), 'w') as copy:
-            for line in self.proc.stdout:
-                copy.write(line)
-                copy.flush()
-                self._parse(line.strip())
-        self._queue.put(None)
-
-    def _parse(self, line):
-        if line:
-            try:
-                ev = json.loads(line, parse_constant=_not_json)
-                if not isinstance(ev, dict) or 'event' not in ev:
-                    raise ValueError('no "event" field')
-            except ValueError as e:
-                ev = {'event': '<not-json>', 'line': line, 'why': str(e)}
-            self._queue.put(ev)
-
-    def _take(self, timeout):
-        """Move one event from the queue to the history; False on timeout or EOF."""
-        try:
-            ev = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return False
-        if ev is None:
-            self.eof = True
-            return False
-        if ev['event'] == '<not-json>':
-            raise Failure(f'phone {self.number} printed a line that is not a JSON event '
-                          f'({ev["why"]}): {ev["line"]!r}')
-        ev['_n'] = len(self.events)
-        self.events.append(ev)
-        return True
-
-    def mark(self):
-        """Index of the next event: pass it as `since` to see only newer ones."""
-        while not self.eof and self._take(0):
-            pass
-        return len(self.events)
+    copy_stdout = True
+    strict_json = True
+    recent_events = 15
+    recent_stderr = 0      # a failed step's report has every process's stderr
 
     def send(self, line):
-        self.test.diag(f'{self.number} <- {line}')
-        try:
-            self.proc.stdin.write(line + '\n')
-            self.proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            raise Failure(f'phone {self.number} is gone (exit {self.proc.poll()}); '
-                          f'could not send {line!r}') from None
+        self.group.diag(f'{self.number} <- {line}')
+        return super().send(line)
 
     def find(self, what=None, since=0, **fields):
         """Events already received that match, oldest first."""
@@ -307,46 +162,58 @@ class Phone(Process):
         `what` is an event name, a callable on the event, or a Match; each
         keyword is a field that must be equal, or satisfy a callable."""
         match = Match.of(what, fields)
-        deadline = time.monotonic() + timeout
-        i = since
-        while True:
-            for ev in self.events[i:]:
-                if match(ev):
-                    return ev
-            i = max(i, len(self.events))
-            left = deadline - time.monotonic()
-            if self.eof or left <= 0:
-                break
-            self._take(left)
-        why = f'phone exited ({self.proc.wait()})' if self.eof else f'timed out after {timeout} s'
-        raise Failure(f'phone {self.number}: {why} waiting for {match!r}\n'
-                      + self.recent(since))
+        return self.wait(match, timeout, since, what=repr(match))
 
     def idle(self, seconds):
         """Take events for `seconds`, then return: a timed wait on the event
         stream (a test's input, such as a random delay), never synchronisation.
         Returns the events taken."""
         start = len(self.events)
-        deadline = time.monotonic() + seconds
-        while not self.eof:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            self._take(left)
+        self.collect_until(time.monotonic() + seconds)
         return self.events[start:]
+
+    def quit(self, timeout=QUIT_TIMEOUT):
+        """Ends the process (`stop`: for a phone, `quit`, close stdin, wait for
+        the exit); returns the exit status."""
+        return self.stop(timeout)
+
+
+class Server(plproc.Server):
+    """$PARTYLINE_SERVER on `listen` (port 0: one it picks), under the wrapper."""
+
+    def __init__(self, test, token=None, name='server', timeout=DEFAULT_TIMEOUT,
+                 listen='127.0.0.1:0'):
+        argv = wrapper() + [binary('PARTYLINE_SERVER'), '--listen', listen]
+        if token is not None:
+            argv += ['--token', token]
+        super().__init__(test, name, argv, timeout)
+
+
+class Phone(EventProcess):
+    """$PARTYLINE_CLI --json, registered as `number` (unless not wait_registered)."""
+
+    kind = 'phone'
+
+    def __init__(self, test, number, server, source='tone:440', sink='fake',
+                 analyze=True, auto_answer=False, args=(), wait_registered=True):
+        url = server.url if isinstance(server, plproc.Server) else server
+        argv = wrapper() + [binary('PARTYLINE_CLI'), '--json', '--server', url,
+                            '--number', number, '--source', source, '--sink', sink,
+                            '--ice-address', '127.0.0.1']
+        if analyze:
+            argv.append('--analyze')
+        if auto_answer:
+            argv.append('--auto-answer')
+        argv += list(args)
+        super().__init__(test, number, argv)
+        self.number = number
+        if wait_registered:
+            self.wait_event('registered', number=number)
 
     def wait_call(self, peer, state, timeout=DEFAULT_TIMEOUT, since=0, **fields):
         """The `call` event of the call with `peer` entering `state`."""
         return self.wait_event('call', timeout=timeout, since=since, peer=peer, state=state,
                                **fields)
-
-    def recent(self, since=0, count=15):
-        shown = self.events[max(since, len(self.events) - count):]
-        lines = [f'last events of {self.number} (from #{since}):'] if shown else \
-                [f'no events from {self.number} since #{since}']
-        for ev in shown:
-            lines.append('  ' + json.dumps({k: v for k, v in ev.items() if k != '_n'}))
-        return '\n'.join(lines)
 
     def wait_tone(self, peer, freq, timeout=DEFAULT_TIMEOUT, since=0, tol=5.0):
         """Wait until two consecutive `media` events of the call with `peer`
@@ -380,17 +247,6 @@ class Phone(Process):
         return self.wait_event('error', since=since, timeout=timeout,
                                command=lambda c: isinstance(c, str) and token in c)
 
-    def quit(self, timeout=QUIT_TIMEOUT):
-        """`quit`, close stdin, wait for the exit; returns the exit status."""
-        if self.alive():
-            with contextlib.suppress(Failure):
-                self.send('quit')
-            with contextlib.suppress(OSError, ValueError):
-                self.proc.stdin.close()
-        rc = self.wait_exit(timeout)
-        self.mark()
-        return rc
-
 
 def quit_all(*phones):
     """`quit` each phone in turn; fails unless every one exits 0."""
@@ -418,25 +274,26 @@ def wait_any(pairs, what=None, timeout=DEFAULT_TIMEOUT, **fields):
                 phone._take(0.05)
 
 
-class Test:
-    """A TAP test: plan, steps, process bookkeeping, a watchdog, clean shutdown."""
+class Test(plproc.Group):
+    """A TAP test: plan, steps, and (plproc.Group) its processes, whose errors
+    are Failures, their logs in `logdir`, a watchdog, clean shutdown."""
+
+    error = Failure
 
     def __init__(self, name, plan, watchdog=120.0, logdir=None, loopback_only=True):
         # A loopback-only test has one more check, made on entering.
         self.name, self.plan = name, plan + (1 if loopback_only else 0)
         self.count = 0
         self.failed = False
-        self.processes = []
-        self.logdir = os.path.join(logdir or os.environ.get('PARTYLINE_TEST_LOGDIR', 'logs'), name)
-        shutil.rmtree(self.logdir, ignore_errors=True)
-        os.makedirs(self.logdir)
-        self.env = dict(os.environ)
-        self.env['GST_DEBUG_DUMP_DOT_DIR'] = os.path.join(self.logdir, 'dot')
-        os.makedirs(self.env['GST_DEBUG_DUMP_DOT_DIR'])
+        logdir = os.path.join(logdir or os.environ.get('PARTYLINE_TEST_LOGDIR', 'logs'), name)
+        shutil.rmtree(logdir, ignore_errors=True)
+        os.makedirs(logdir)
+        env = dict(os.environ)
+        env['GST_DEBUG_DUMP_DOT_DIR'] = os.path.join(logdir, 'dot')
+        os.makedirs(env['GST_DEBUG_DUMP_DOT_DIR'])
+        super().__init__(logdir, env, watchdog)
         self._lock = threading.Lock()
         self._started = time.monotonic()
-        self._watchdog = threading.Timer(watchdog, self._fire, args=(watchdog,))
-        self._watchdog.daemon = True
         self.loopback_only = loopback_only
 
     # TAP output -----------------------------------------------------------
@@ -504,24 +361,13 @@ class Test:
 
     def shutdown(self):
         """Quit every phone still running (kill it if quit hangs), stop the servers."""
-        for p in reversed(self.processes):
-            if not p.alive():
-                continue
-            try:
-                if isinstance(p, Phone):
-                    p.quit(timeout=5)
-                elif isinstance(p, Server):
-                    p.stop(timeout=5)
-                else:
-                    p.kill()
-            except Failure as e:
-                self.diag(f'{e}; killing it')
-                p.kill()
+        for e in self.stop_all(timeout=5):
+            self.diag(f'{e}; killed it')
 
     # lifecycle ----------------------------------------------------------------
     def __enter__(self):
         self._print(f'1..{self.plan}')
-        self._watchdog.start()
+        self.start_watchdog()
         if self.loopback_only:
             try:
                 assert_loopback_only()
@@ -532,7 +378,7 @@ class Test:
         return self
 
     def __exit__(self, kind, exc, tb):
-        self._watchdog.cancel()
+        self.cancel_watchdog()
         if kind is not None and kind is not _Bail:
             msg = str(exc) if kind is Failure else f'{kind.__name__}: {exc}'
             self._result(False, 'harness', msg + '\n' + self._process_report())
@@ -544,15 +390,12 @@ class Test:
                   f'{time.monotonic() - self._started:.1f} s; logs in {self.logdir}')
         sys.exit(1 if self.failed else 0)
 
-    def _fire(self, seconds):
+    def watchdog_report(self, seconds):
         self._print(f'Bail out! watchdog: {self.name} still running after {seconds:.0f} s', True)
         self.diag(self._process_report(), True)
         for p in self.processes:
-            if isinstance(p, Phone):
+            if isinstance(p, plproc.EventProcess):
                 self.diag(p.recent(), True)
-            with contextlib.suppress(OSError):
-                p.proc.kill()
-        os._exit(1)
 
 
 class _Bail(Exception):
