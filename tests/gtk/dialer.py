@@ -29,7 +29,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 
 from partyline import (DEFAULT_TIMEOUT, QUIT_TIMEOUT, EventProcess, Failure,  # noqa: E402,F401
                        Process, Server, Test, binary, near, number, positive, wait_any)
-import plproc  # noqa: E402
 
 APP_ID = 'org.partyline.Partyline'
 
@@ -209,14 +208,6 @@ class Dialer(JsonProcess):
         self.mark()
         return rc
 
-
-
-class ServerAt(Server):
-    """partyline-server on a given address (to restart it where it was)."""
-
-    def __init__(self, test, listen, name='server', timeout=DEFAULT_TIMEOUT):
-        plproc.Server.__init__(self, test, name, [binary('PARTYLINE_SERVER'), '--listen', listen],
-                               timeout)
 
 
 def listen_address(url):

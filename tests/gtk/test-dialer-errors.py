@@ -6,7 +6,7 @@ cannot be opened, devices chosen by name that are not connected, and a lost conn
 itself with a growing delay once the server is back; then auto-answer. Settings change by
 rewriting the GSettings keyfile, as `gsettings set` or Preferences would."""
 
-from dialer import Dialer, Display, ServerAt, Test, listen_address, wait_any
+from dialer import Dialer, Display, Test, listen_address, wait_any
 
 with Test('dialer-errors', plan=9, watchdog=120) as t:
     with t.step('a server address that is not one: the banner says so, no retry'):
@@ -83,7 +83,7 @@ with Test('dialer-errors', plan=9, watchdog=120) as t:
         t.diag(f'banner: {ev["banner"]}')
 
     with t.step('the server is back on the same address: the dialer registers by itself'):
-        server = ServerAt(t, address, name='server-again')
+        server = t.server(listen=address, name='server-again')
         dialer.wait_event('account', since=since, state='registered', banner=None, timeout=20)
         peer = t.phone('2002', server, source='tone:659', auto_answer=True)
         since = dialer.mark()
