@@ -1,16 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Process and event plumbing for Partyline's benchmarks (Python 3 stdlib only).
+"""What Partyline's benchmarks share (Python 3 stdlib only): statistics, load
+measurement, the benchmark's processes, call helpers, the frame of a run.
 
-Self-contained on purpose: tests/integration/partyline.py is built around TAP
-steps, a benchmark wants timestamps and statistics instead.
-
-Every process the benchmark starts is a `Child`. A `Phone` runs
-`partyline-cli --json`; one reader thread per phone turns each stdout line
-into a dict, stamps it with the monotonic time it was read (`_rx`) and puts
-it on a queue. `Phone.wait` takes events from that queue into the phone's
-history and returns the first one that matches, or raises `BenchError` when
-the deadline passes or the phone exits. Nothing waits by sleeping: the
-timeout of a wait is a watchdog, never the synchronisation itself.
+The process and event plumbing is tests/integration/plproc.py's, the same
+the test harness (tests/integration/partyline.py) is built on; this module
+keeps what a benchmark adds. Every process the benchmark starts belongs to
+its `Children`. A `Phone` runs `partyline-cli --json`; one reader thread per
+phone turns each stdout line into a dict, stamps it with the monotonic time
+it was read (`_rx`) and puts it on a queue. `Phone.wait` takes events from
+that queue into the phone's history and returns the first one that matches,
+or raises `BenchError` when the deadline passes or the phone exits. Nothing
+waits by sleeping: the timeout of a wait is a watchdog, never the
+synchronisation itself.
 """
 
 import argparse
@@ -21,20 +22,21 @@ import json
 import math
 import os
 import platform
-import queue
 import re
 import resource
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
-WAIT_TIMEOUT = 15.0    # s for one event; a loopback call sets up in well under 1 s
-QUIT_TIMEOUT = 10.0    # s from `quit` (or SIGTERM) to the exit
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests',
+                                'integration'))
+import plproc  # noqa: E402
+from plproc import public  # noqa: E402,F401 (the bench scripts import it from here)
+
+WAIT_TIMEOUT = plproc.WAIT_TIMEOUT    # s for one event; a loopback call sets up in well under 1 s
 
 KNOBS = ('PARTYLINE_JITTER_LATENCY_MS', 'PARTYLINE_ICE_PACING_MS')
 # Not passed to the phones: with it set, every call writes a dot file as it connects.
@@ -51,7 +53,7 @@ PROGRAMS = {
 }
 
 
-class BenchError(Exception):
+class BenchError(plproc.ProcessError):
     """Something the benchmark waited for did not happen; the message has the evidence."""
 
 
@@ -121,7 +123,7 @@ def own_cpu_seconds(children=None):
     """CPU time of this process, its waited-for children and those still running."""
     total = sum(getattr(resource.getrusage(who), f) for who in
                 (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for f in ('ru_utime', 'ru_stime'))
-    for child in (children.all if children else []):
+    for child in (children.processes if children else []):
         if child.alive():
             total += proc_cpu_seconds(child.proc.pid) or 0.0
     return total
@@ -193,223 +195,43 @@ def wait_for_quiet(max_wait_s, busy_below=15.0, window_s=5.0, progress=None):
 
 
 # --- processes ------------------------------------------------------------------
+# Process, Server and EventProcess are tests/integration/plproc.py's; here
+# only what a benchmark adds to them.
 
-class Children:
-    """Every process the benchmark started, and a watchdog over the whole run."""
+class Children(plproc.Group):
+    """Every process the benchmark started (their errors are BenchErrors), and a
+    watchdog over the whole run, started at once."""
+
+    error = BenchError
+    watchdog_status = 3
 
     def __init__(self, logdir, env, watchdog_s):
-        self.logdir, self.env = logdir, env
-        self.all = []
         os.makedirs(logdir, exist_ok=True)
-        self._watchdog = threading.Timer(watchdog_s, self._fire, args=(watchdog_s,))
-        self._watchdog.daemon = True
-        self._watchdog.start()
+        super().__init__(logdir, env, watchdog_s)
+        self.start_watchdog()
 
-    def _fire(self, seconds):
+    def watchdog_report(self, seconds):
         print(f'bench: watchdog: still running after {seconds:.0f} s; killing the processes '
               f'it started (logs in {self.logdir})', file=sys.stderr, flush=True)
-        for child in self.all:
-            with contextlib.suppress(OSError):
-                child.proc.kill()
-        os._exit(3)
 
     def shutdown(self):
-        """Quit every phone still running (kill it if quit hangs), then stop the servers."""
-        problems = []
-        for child in reversed(self.all):
-            if not child.alive():
-                continue
-            try:
-                child.stop()
-            except BenchError as e:
-                problems.append(str(e))
-                child.kill()
-        self._watchdog.cancel()
+        """Quit every phone still running (kill it if quit hangs), then stop the
+        servers; returns what went wrong."""
+        problems = [str(e) for e in self.stop_all()]
+        self.cancel_watchdog()
         return problems
 
 
-class Child:
-    """A process of ours, stderr in a log file."""
-
-    kind = 'process'
-
-    def __init__(self, children, name, argv, env=None, **popen):
-        self.children, self.name, self.argv = children, name, argv
-        self.log_path = os.path.join(children.logdir, f'{name}.stderr.log')
-        self._log = open(self.log_path, 'w')
-        self._log.write('$ ' + ' '.join(argv) + '\n')
-        self._log.flush()
-        popen.setdefault('stderr', self._log)
-        self.proc = subprocess.Popen(argv, env=env or children.env, **popen)
-        children.all.append(self)
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def wait_exit(self, timeout=QUIT_TIMEOUT):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise BenchError(f'{self.kind} {self.name} did not exit within {timeout} s') from None
-
-    def kill(self):
-        if self.alive():
-            self.proc.kill()
-            self.proc.wait()
-
-    def stderr_tail(self, lines=15):
-        try:
-            with open(self.log_path, errors='replace') as f:
-                return [line.rstrip('\n') for line in f.readlines()[-lines:]]
-        except OSError:
-            return []
-
-
-class Server(Child):
-    kind = 'server'
+class Server(plproc.Server):
+    """partyline-server at `path` on 127.0.0.1, a port it picks."""
 
     def __init__(self, children, path, name='server', timeout=WAIT_TIMEOUT):
-        super().__init__(children, name, [path, '--listen', '127.0.0.1:0'],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True, errors='replace')
-        lines = queue.Queue()
-        threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
-        self.url = None
-        deadline = time.monotonic() + timeout
-        while self.url is None:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise BenchError(f'server printed no "listening on ws://…" within {timeout} s') \
-                    from None
-            if line is None:
-                raise BenchError(f'server exited ({self.proc.wait()}) before listening')
-            m = re.search(r'listening on (ws://\S+)', line)
-            if m:
-                self.url = m.group(1)
-
-    def _pump(self, lines):
-        for line in self.proc.stderr:
-            self._log.write(line)
-            self._log.flush()
-            lines.put(line)
-        lines.put(None)
-
-    def stop(self, timeout=QUIT_TIMEOUT):
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-        return self.wait_exit(timeout)
+        super().__init__(children, name, [path, '--listen', '127.0.0.1:0'], timeout)
 
 
-def _not_json(constant):
-    raise ValueError(f'{constant} is not JSON')
-
-
-class EventProcess(Child):
-    """A process of ours that prints one JSON object per line on stdout and
-    reads commands on stdin. One reader thread stamps each event with the
-    monotonic time it was read (`_rx`) and queues it; `wait` takes events into
-    `events` and returns the first that matches."""
-
-    kind = 'process'
-
-    def __init__(self, children, name, argv, env=None):
-        super().__init__(children, name, argv, env=env, stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, text=True, errors='replace', bufsize=1)
-        self.number = name
-        self.events = []
-        self.eof = False
-        self._queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            rx = time.monotonic()
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                ev = json.loads(line, parse_constant=_not_json)
-                if not isinstance(ev, dict) or 'event' not in ev:
-                    raise ValueError('no "event" field')
-            except ValueError as e:
-                ev = {'event': '<not-json>', 'line': line, 'why': str(e)}
-            ev['_rx'] = rx
-            self._queue.put(ev)
-        self._queue.put(None)
-
-    def _take(self, timeout):
-        try:
-            ev = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return False
-        if ev is None:
-            self.eof = True
-            return False
-        self.events.append(ev)
-        return True
-
-    def mark(self):
-        """Index of the next event: pass it as `since` to see only newer ones."""
-        while not self.eof and self._take(0):
-            pass
-        return len(self.events)
-
-    def send(self, line):
-        """Write one command; returns the monotonic time just after it was flushed."""
-        try:
-            self.proc.stdin.write(line + '\n')
-            self.proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            raise BenchError(f'{self.kind} {self.number} is gone (exit {self.proc.poll()}); '
-                             f'could not send {line!r}') from None
-        return time.monotonic()
-
-    def wait(self, match, timeout=WAIT_TIMEOUT, since=0, what='a matching event'):
-        """First event at index >= since for which match(event) is true."""
-        deadline = time.monotonic() + timeout
-        i = since
-        while True:
-            while i < len(self.events):
-                ev = self.events[i]
-                i += 1
-                if match(ev):
-                    return ev
-            left = deadline - time.monotonic()
-            if self.eof or left <= 0:
-                break
-            self._take(left)
-        why = f'exited ({self.proc.wait()})' if self.eof else f'timed out after {timeout} s'
-        raise BenchError(f'{self.kind} {self.number}: {why} waiting for {what}\n' +
-                         self.recent(since))
-
-    def collect_until(self, deadline):
-        """Takes every event that arrives before the monotonic time `deadline`.
-        This is a measurement window (or a chosen delay), never a way to wait
-        for something to happen: those waits are `wait`."""
-        while not self.eof:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            self._take(left)
-        return len(self.events)
-
-    def recent(self, since=0, count=12):
-        shown = self.events[max(since, len(self.events) - count):]
-        lines = [f'  last events of {self.number} (from #{since}):']
-        lines += ['    ' + json.dumps(public(ev)) for ev in shown] or ['    (none)']
-        tail = self.stderr_tail(5)
-        if tail:
-            lines.append(f'  stderr tail of {self.number}:')
-            lines += ['    ' + line for line in tail]
-        return '\n'.join(lines)
-
-    def request(self, command, event, timeout=WAIT_TIMEOUT):
-        """Sends `command` and returns the next `event` event (resources, settle)."""
-        since = self.mark()
-        self.send(command)
-        return self.wait(lambda e: e['event'] in (event, 'error'), timeout, since,
-                         what=f'"{event}" after {command!r}')
+class EventProcess(plproc.EventProcess):
+    """A process of ours that prints JSON events (plproc.EventProcess: `wait`
+    with a predicate, `_rx` on every event), and answers `resources`."""
 
     def resources(self, reset=False):
         """What the process holds now; with reset, the longest main-loop stall
@@ -428,17 +250,6 @@ class EventProcess(Child):
 
     def cpu_seconds(self):
         return proc_cpu_seconds(self.proc.pid)
-
-    def stop(self, timeout=QUIT_TIMEOUT):
-        """`quit`, close stdin, wait for the exit; returns the exit status."""
-        if self.alive():
-            with contextlib.suppress(BenchError):
-                self.send('quit')
-            with contextlib.suppress(OSError, ValueError):
-                self.proc.stdin.close()
-        rc = self.wait_exit(timeout)
-        self.mark()
-        return rc
 
 
 class Phone(EventProcess):
@@ -499,11 +310,6 @@ class Reference(EventProcess):
         self.send('call')
         return public(self.wait(lambda e: e['event'] in ('call', 'error'), timeout, since,
                                 what='the call record'))
-
-
-def public(ev):
-    """An event without the harness's own fields (for JSON output and messages)."""
-    return {k: v for k, v in ev.items() if not k.startswith('_')}
 
 
 # --- calls ----------------------------------------------------------------------------
@@ -786,7 +592,7 @@ def stderr_problems(children):
     """A phone or farm writes nothing to stderr in a clean run, the reference
     nothing but gupnp warnings: report what any of them wrote besides."""
     out = []
-    for child in children.all:
+    for child in children.processes:
         if child.kind == 'server':
             continue
         lines = child.stderr_tail(10**6)[1:]      # the first line is our own `$ argv`
@@ -880,7 +686,8 @@ class Bench:
             'gstreamer': run_text(['pkg-config', '--modversion', 'gstreamer-webrtc-1.0']),
             'git_head': run_text(['git', '-C', root, 'rev-parse', 'HEAD']),
             'git_dirty': (run_text(['git', '-C', root, 'status', '--porcelain', '--', 'src',
-                                    'pipelines', 'bench', 'meson.build']) or '').splitlines(),
+                                    'pipelines', 'bench', 'tests/integration/plproc.py',
+                                    'meson.build']) or '').splitlines(),
             # Free text from whoever built the programs, e.g. "git archive of <commit>".
             'built_from': os.environ.get('PARTYLINE_BENCH_BUILT_FROM'),
             'inherited_knobs': {k: os.environ[k] for k in KNOBS if k in os.environ},
@@ -902,7 +709,7 @@ class Bench:
         report; returns the exit status (1 on any failure, problem or abort)."""
         self.problems += self.children.shutdown()
         self.problems += stderr_problems(self.children)
-        for child in self.children.all:
+        for child in self.children.processes:
             if child.proc.returncode not in (0, None):
                 self.problems.append(f'{child.kind} {child.name} exited with '
                                      f'{child.proc.returncode}')
