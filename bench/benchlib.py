@@ -25,7 +25,6 @@ import platform
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,14 +66,6 @@ def binary(var, default):
         raise BenchError(f'{path} is not an executable; build first (ninja -C build) '
                          f'or set ${var}')
     return path
-
-
-def assert_loopback_only():
-    """Refuse to run unless this network namespace has only `lo` (bench/run sets it up)."""
-    names = sorted(name for _, name in socket.if_nameindex())
-    if names != ['lo']:
-        raise BenchError(f'not in a loopback-only network namespace (interfaces: {names}); '
-                         'run through bench/run')
 
 
 # --- statistics ---------------------------------------------------------------
@@ -648,7 +639,7 @@ class Bench:
         """None when the run can go on, else the exit status (2)."""
         args, root = self.args, repo_root()
         try:
-            assert_loopback_only()
+            plproc.assert_loopback_only('bench/run', BenchError)
             paths = {key: binary(PROGRAMS[key][0], os.path.join(root, PROGRAMS[key][1]))
                      for key in self.programs}
         except BenchError as e:

@@ -32,7 +32,6 @@ fires. Binaries come from $PARTYLINE_CLI and $PARTYLINE_SERVER.
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -61,14 +60,6 @@ def wrapper():
     """$PARTYLINE_WRAPPER (e.g. `valgrind --error-exitcode=1 …`): a command
     line that every server and phone runs under; empty by default."""
     return os.environ.get('PARTYLINE_WRAPPER', '').split()
-
-
-def assert_loopback_only():
-    """Fail unless this process's network namespace has only `lo`."""
-    names = sorted(name for _, name in socket.if_nameindex())
-    if names != ['lo']:
-        raise Failure(f'not in a loopback-only network namespace (interfaces: {names}); '
-                      'run through tests/netns-run')
 
 
 class near:
@@ -370,7 +361,7 @@ class Test(plproc.Group):
         self.start_watchdog()
         if self.loopback_only:
             try:
-                assert_loopback_only()
+                plproc.assert_loopback_only('tests/netns-run', Failure)
             except Failure as e:
                 self._result(False, 'only the loopback interface is present', str(e))
                 self.__exit__(_Bail, None, None)

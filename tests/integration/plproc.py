@@ -29,6 +29,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -45,6 +46,15 @@ NOT_JSON = '<not-json>'   # the `event` of a stdout line that is not a JSON even
 
 class ProcessError(Exception):
     """Something waited for did not happen; the message has the evidence."""
+
+
+def assert_loopback_only(runner, error=ProcessError):
+    """Raises `error` unless this process's network namespace has only `lo`;
+    `runner` is what sets such a namespace up."""
+    names = sorted(name for _, name in socket.if_nameindex())
+    if names != ['lo']:
+        raise error(f'not in a loopback-only network namespace (interfaces: {names}); '
+                    f'run through {runner}')
 
 
 class Group:
