@@ -482,25 +482,34 @@ on_webrtc_pad_added (GstElement *webrtc,
  * source knows its clock rate before the first report and the lock is never
  * dropped in that loop. A Partyline call sends one stream, so the first sink
  * pad with an SSRC is the one. Runs on the funnel's streaming thread. */
+static gint
+compare_sender_pad (gconstpointer item,
+                    gconstpointer unused)
+{
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (g_value_get_object (item));
+
+  if (caps != NULL && gst_caps_is_fixed (caps) &&
+      gst_structure_has_field_typed (gst_caps_get_structure (caps, 0), "ssrc", G_TYPE_UINT))
+    return 0;
+
+  return 1;
+}
+
 static GstCaps *
 get_sender_caps (GstElement *webrtc)
 {
   g_autoptr(GstIterator) it = gst_element_iterate_sink_pads (webrtc);
   GValue item = G_VALUE_INIT;
-  GstCaps *found = NULL;
+  GstCaps *caps;
 
-  while (found == NULL && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstCaps *caps = gst_pad_get_current_caps (g_value_get_object (&item));
+  /* find_custom resyncs by itself if webrtcbin's pads change meanwhile. */
+  if (!gst_iterator_find_custom (it, compare_sender_pad, &item, NULL))
+    return NULL;
 
-    if (caps != NULL && gst_caps_is_fixed (caps) &&
-        gst_structure_has_field_typed (gst_caps_get_structure (caps, 0), "ssrc", G_TYPE_UINT))
-      found = g_steal_pointer (&caps);
-    gst_clear_caps (&caps);
-    g_value_reset (&item);
-  }
+  caps = gst_pad_get_current_caps (g_value_get_object (&item));
   g_value_unset (&item);
 
-  return found;
+  return caps;
 }
 
 static GstPadProbeReturn
