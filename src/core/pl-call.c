@@ -684,6 +684,14 @@ _pl_call_handle_message (PlCall          *self,
     break;
 
   case PL_MESSAGE_ERROR:
+    if (g_strcmp0 (msg->code, "rate-limited") == 0) {
+      /* The server dropped a message of this call (and maybe more after
+       * it). An active call has its media: keep it. One still being set up
+       * may now wait forever: end it, and say so to the other side. */
+      if (self->state != PL_CALL_STATE_ACTIVE)
+        end_call (self, "failed", TRUE);
+      break;
+    }
     /* busy, unknown-call: the server refused this call. */
     end_call (self, g_strcmp0 (msg->code, "busy") == 0 ? "busy" : "failed", FALSE);
     break;

@@ -484,6 +484,7 @@ handle_text (PlServer   *self,
     connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL);
     return;
   }
+  g_debug ("connection %u: %s", conn->id, msg->type_name ? msg->type_name : "(no type)");
 
   if (msg->type == PL_MESSAGE_UNKNOWN) {
     g_autofree char *message = NULL;

@@ -32,11 +32,15 @@ gboolean           pl_signaling_client_register_finish (PlSignalingClient *self,
                                                         GAsyncResult      *result,
                                                         GError           **error);
 
-/* Queues @msg; messages leave in the order sent. FALSE when not connected. */
+/* Queues @msg; messages leave in the order sent, paced under the server's
+ * rate limit. FALSE when not connected or closing. */
 gboolean           pl_signaling_client_send            (PlSignalingClient *self,
                                                         const PlMessage   *msg);
+/* How many messages wait in the outbox for their turn. */
+guint              pl_signaling_client_get_queued      (PlSignalingClient *self);
 
-/* Closes the WebSocket normally (1000). "closed" follows. */
+/* Closes the WebSocket normally (1000) once every message sent before has
+ * left. "closed" follows. */
 void               pl_signaling_client_close           (PlSignalingClient *self);
 
 G_END_DECLS

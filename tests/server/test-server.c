@@ -15,6 +15,7 @@
 
 #include "pl-protocol.h"
 #include "pl-server.h"
+#include "pl-signaling-client.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -1484,6 +1485,73 @@ test_rate_limited (Fixture       *f,
   client_expect_error (a, "rate-limited", "peers", NULL);
 }
 
+/* PlSignalingClient, the phones' end: what it sends is paced under the
+ * server's default limit, so that a burst larger than the server's bucket
+ * (a fast group dial and hang-up, or many of them) loses nothing. */
+
+#define PACED_MESSAGES 600
+
+typedef struct {
+  guint peers;
+  guint errors;
+} PacedCounts;
+
+static void
+on_paced_message (PlSignalingClient *client,
+                  PlMessage         *msg,
+                  gpointer           user_data)
+{
+  PacedCounts *counts = user_data;
+
+  if (msg->type == PL_MESSAGE_PEERS)
+    counts->peers++;
+  else if (msg->type == PL_MESSAGE_ERROR)
+    counts->errors++;
+}
+
+static void
+paced_registered_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  gboolean *registered = user_data;
+  g_autoptr(GError) error = NULL;
+
+  pl_signaling_client_register_finish (PL_SIGNALING_CLIENT (source), result, &error);
+  g_assert_no_error (error);
+  *registered = TRUE;
+}
+
+static void
+test_client_paced (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(PlSignalingClient) client = NULL;
+  g_autoptr(PlMessage) peers = pl_message_new (PL_MESSAGE_PEERS);
+  g_autofree char *url = NULL;
+  PacedCounts counts = { 0, 0 };
+  gboolean registered = FALSE;
+
+  g_assert_cmpuint (pl_server_get_rate_burst (f->server), <, PACED_MESSAGES);
+
+  url = g_strdup_printf ("ws://127.0.0.1:%u/ws", pl_server_get_port (f->server));
+  client = pl_signaling_client_new (url, NULL);
+  g_signal_connect (client, "message", G_CALLBACK (on_paced_message), &counts);
+  pl_signaling_client_register_async (client, "1001", NULL, paced_registered_cb, &registered);
+  WAIT_UNTIL (registered);
+
+  /* All at once: more than the server's bucket holds. */
+  for (guint i = 0; i < PACED_MESSAGES; i++)
+    g_assert_true (pl_signaling_client_send (client, peers));
+  g_assert_cmpuint (pl_signaling_client_get_queued (client), >, 0);
+
+  /* Every one answered, none dropped (a drop brings a `rate-limited`). */
+  WAIT_UNTIL (counts.peers == PACED_MESSAGES || counts.errors > 0);
+  g_assert_cmpuint (counts.errors, ==, 0);
+  g_assert_cmpuint (counts.peers, ==, PACED_MESSAGES);
+  g_assert_cmpuint (pl_signaling_client_get_queued (client), ==, 0);
+}
+
 static void
 test_rate_limit_default (Fixture       *f,
                          gconstpointer  data)
@@ -1678,6 +1746,9 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* PlSignalingClient's session asks the default proxy resolver, which
+   * would read GSettings; the isolated directories have no schemas. */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
 
 #define ADD(path, func) \
   g_test_add ("/partyline/server/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
@@ -1705,6 +1776,7 @@ main (int   argc,
   ADD ("too-large/beyond-limit", test_too_large_beyond_limit);
   ADD ("rate-limited", test_rate_limited);
   ADD ("defaults", test_rate_limit_default);
+  ADD ("client/paced", test_client_paced);
   ADD ("origin", test_origin);
   ADD ("shutdown", test_shutdown);
   ADD ("listen-errors", test_listen_errors);
