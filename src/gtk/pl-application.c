@@ -44,12 +44,17 @@ struct _PlApplication
 
 G_DEFINE_FINAL_TYPE (PlApplication, pl_application, ADW_TYPE_APPLICATION)
 
+/* The dialer's main window, also while another of ours (Preferences) is
+ * the active one. */
 static PlWindow *
 get_window (PlApplication *self)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next) {
+    if (PL_IS_WINDOW (l->data))
+      return PL_WINDOW (l->data);
+  }
 
-  return PL_IS_WINDOW (window) ? PL_WINDOW (window) : NULL;
+  return NULL;
 }
 
 /* A message for the user: in the window, and in the event log. */
@@ -186,14 +191,15 @@ static void
 notify_incoming (PlApplication *self,
                  PlCall        *call)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  PlWindow *window = get_window (self);
   const char *peer = pl_call_get_peer (call);
   g_autoptr(GNotification) notification = NULL;
   g_autofree char *id = g_strdup_printf ("incoming-%s", peer);
   g_autofree char *body = NULL;
   PlEvent *ev;
 
-  if (window != NULL && gtk_window_is_active (window))
+  /* The user sees the call's row unless the dialer's window is unfocused. */
+  if (window != NULL && gtk_window_is_active (GTK_WINDOW (window)))
     return;
 
   notification = g_notification_new (_("Incoming call"));
@@ -646,6 +652,19 @@ on_window_close_request (GtkWindow     *window,
   return TRUE;
 }
 
+/* Whether the dialer's window has the focus decides whether an incoming
+ * call also gets a notification; the event log says when it changes. */
+static void
+on_window_is_active (GtkWindow  *window,
+                     GParamSpec *pspec,
+                     gpointer    user_data)
+{
+  PlEvent *ev = pl_event_log_begin ("window");
+
+  pl_event_log_add_bool (ev, "active", gtk_window_is_active (window));
+  pl_event_log_end (ev);
+}
+
 static void
 pl_application_activate (GApplication *application)
 {
@@ -659,6 +678,7 @@ pl_application_activate (GApplication *application)
     window = GTK_WINDOW (pl_window_new (self));
     g_signal_connect_object (window, "close-request", G_CALLBACK (on_window_close_request), self,
                              0);
+    g_signal_connect (window, "notify::is-active", G_CALLBACK (on_window_is_active), NULL);
   }
 
   gtk_window_present (window);

@@ -156,7 +156,9 @@ with Test('dialer', plan=16, watchdog=200) as t:
 
     with t.step('an incoming call, window not focused (Preferences open): a notification '
                 'with Answer and Decline; answered, active; hung up'):
+        since = dialer.mark()
         dialer.action('preferences')
+        dialer.wait_event('window', since=since, active=False)
         since = dialer.mark()
         since_n = notifications.mark()
         since_caller = caller.mark()
