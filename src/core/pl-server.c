@@ -18,6 +18,7 @@
 
 #include "pl-error.h"
 #include "pl-protocol.h"
+#include "pl-token-bucket.h"
 
 #include <libsoup/soup.h>
 
@@ -55,8 +56,7 @@ typedef struct {
   char                    *number;      /* NULL until registered */
   GHashTable              *calls;       /* set of Call *, unowned */
 
-  double                   tokens;      /* rate limit bucket */
-  gint64                   refill_time;
+  PlTokenBucket            bucket;      /* rate limit */
   gint64                   rate_limited_time;
   guint                    auth_failures;
   gint64                   last_seen;   /* last message or pong */
@@ -239,28 +239,16 @@ connection_close (Connection *conn,
   }
 }
 
-/* Token bucket: @rate_limit tokens a second, at most @rate_burst saved. */
 static gboolean
 connection_take_token (Connection *conn,
                        gint64      now)
 {
   PlServer *self = conn->server;
-  double burst;
 
   if (self->rate_limit == 0)
     return TRUE;
 
-  burst = MAX (self->rate_burst, 1);
-  conn->tokens += (double) (now - conn->refill_time) * self->rate_limit / G_USEC_PER_SEC;
-  conn->tokens = MIN (conn->tokens, burst);
-  conn->refill_time = now;
-
-  if (conn->tokens < 1.0)
-    return FALSE;
-
-  conn->tokens -= 1.0;
-
-  return TRUE;
+  return pl_token_bucket_take (&conn->bucket, self->rate_limit, MAX (self->rate_burst, 1), now);
 }
 
 static gboolean
@@ -665,8 +653,8 @@ on_soup_server_websocket (SoupServer              *server,
   conn->ws = g_object_ref (ws);
   conn->peer = describe_address (soup_server_message_get_remote_address (msg));
   conn->calls = g_hash_table_new (NULL, NULL);
-  conn->tokens = MAX (self->rate_burst, 1);
-  conn->refill_time = conn->last_seen = g_get_monotonic_time ();
+  conn->last_seen = g_get_monotonic_time ();
+  pl_token_bucket_init (&conn->bucket, MAX (self->rate_burst, 1), conn->last_seen);
 
   soup_websocket_connection_set_max_incoming_payload_size (ws, MAX_INCOMING_PAYLOAD);
   soup_websocket_connection_set_keepalive_interval (ws, self->keepalive_interval);

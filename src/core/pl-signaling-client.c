@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "pl-signaling-client.h"
+#include "pl-token-bucket.h"
 
 #include <libsoup/soup.h>
 
@@ -42,11 +43,10 @@ struct _PlSignalingClient
   guint                    register_timeout_id;
   gboolean                 closing;
 
-  /* The outbox: JSON texts in the order sent, and a token bucket. */
+  /* The outbox: JSON texts in the order sent, paced by a token bucket. */
   GQueue                   outbox;
   double                   send_rate;
-  double                   tokens;
-  gint64                   refill_time;
+  PlTokenBucket            bucket;
   guint                    flush_id;
   gboolean                 close_when_sent;
 };
@@ -100,24 +100,17 @@ outbox_flush (PlSignalingClient *self)
     return;
   }
 
-  self->tokens = MIN (SEND_BURST,
-                      self->tokens + (now - self->refill_time) * self->send_rate / G_USEC_PER_SEC);
-  self->refill_time = now;
-
-  while (!g_queue_is_empty (&self->outbox) && self->tokens >= 1.0) {
+  while (!g_queue_is_empty (&self->outbox) &&
+         pl_token_bucket_take (&self->bucket, self->send_rate, SEND_BURST, now)) {
     g_autofree char *text = g_queue_pop_head (&self->outbox);
 
     soup_websocket_connection_send_text (self->connection, text);
-    self->tokens -= 1.0;
   }
 
   if (!g_queue_is_empty (&self->outbox)) {
-    if (self->flush_id == 0) {
-      /* Rounded up: the next token is there when the timeout fires. */
-      guint ms = (guint) ((1.0 - self->tokens) * 1000.0 / self->send_rate) + 1;
-
-      self->flush_id = g_timeout_add (ms, on_flush_timeout, self);
-    }
+    if (self->flush_id == 0)
+      self->flush_id = g_timeout_add (pl_token_bucket_next_ms (&self->bucket, self->send_rate),
+                                      on_flush_timeout, self);
     return;
   }
 
@@ -146,7 +139,7 @@ slow_down (PlSignalingClient *self,
            const PlMessage   *msg)
 {
   self->send_rate = MAX (self->send_rate / 2.0, SEND_RATE_MIN);
-  self->tokens = 0.0;
+  pl_token_bucket_init (&self->bucket, 0.0, g_get_monotonic_time ());
   g_message ("the server dropped messages (%s, %s%s%s); sending at most %.0f a second now",
              msg->code, msg->ref ? msg->ref : "", msg->call_id ? " " : "",
              msg->call_id ? msg->call_id : "", self->send_rate);
@@ -254,8 +247,7 @@ websocket_connect_cb (GObject      *object,
 
   self->connection = connection;
   self->send_rate = SEND_RATE;
-  self->tokens = SEND_BURST;
-  self->refill_time = g_get_monotonic_time ();
+  pl_token_bucket_init (&self->bucket, SEND_BURST, g_get_monotonic_time ());
   soup_websocket_connection_set_max_incoming_payload_size (connection, MAX_INCOMING_PAYLOAD);
   g_signal_connect (connection, "message", G_CALLBACK (on_connection_message), self);
   g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), self);
