@@ -538,6 +538,22 @@ def table(header, rows):
     return '\n'.join(out)
 
 
+def targets_section(targets, issue=4):
+    """The lines of a "### Targets (issue N)" section: each target, what was
+    measured, and whether it was met."""
+    return [f'### Targets (issue {issue})', '',
+            table(['target', 'measured', ''],
+                  [[t['target'], t['measured'], met(t['met'])] for t in targets]), '']
+
+
+def int_list(ap, option, text):
+    """`1,4,8` as [1, 4, 8]; any other text is an error of `option`."""
+    try:
+        return [int(x) for x in text.split(',') if x]
+    except ValueError:
+        ap.error(f'{option} takes numbers separated by commas')
+
+
 # --- the frame of a run -------------------------------------------------------------------
 
 def run_text(argv):

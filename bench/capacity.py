@@ -58,8 +58,9 @@ import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (Bench, BenchError, CallFailed, Farm, Phone, Server,  # noqa: E402
-                      f0, f1, f2, is_call, leftovers, met, public, table, udp_counters)
+from benchlib import (Bench, BenchError, CallFailed, Farm, Phone, Server, f0, f1, f2,  # noqa: E402
+                      int_list, is_call, leftovers, public, table, targets_section,
+                      udp_counters)
 
 CALLER_TONE, FARM_TONE = 440, 660
 FARM_PREFIX = '4000'
@@ -358,10 +359,7 @@ def tables(result):
                    f'{f1(h.get("max_busy_ms"))} ms).')
         out.append('')
     if result.get('targets'):
-        out += ['### Targets (issue 4)', '',
-                table(['target', 'measured', ''],
-                      [[t['target'], t['measured'], met(t['met'])] for t in result['targets']]),
-                '']
+        out += targets_section(result['targets'])
     return '\n'.join(out)
 
 
@@ -379,10 +377,7 @@ def main():
                     help='stop at the first size that is not clean (default: go on while '
                          'every call hears its tone, to measure that limit too)')
     args = bench.parse()
-    try:
-        sizes = [int(x) for x in args.sizes.split(',') if x]
-    except ValueError:
-        ap.error('--sizes takes numbers separated by commas')
+    sizes = int_list(ap, '--sizes', args.sizes)
     if not sizes or sizes != sorted(set(sizes)) or sizes[0] < 1 or sizes[-1] > 400:
         ap.error('--sizes: increasing, between 1 and 400')
     if not 3 <= args.window <= 120 or not 0 <= args.settle <= 30 or not 1 <= args.batch <= 64:

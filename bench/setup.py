@@ -30,16 +30,15 @@ event with a timeout as a watchdog; a call that fails is recorded with the
 events that show why, and the exit status is 1.
 """
 
-import json
 import os
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (Bench, BenchError, Phone, Server, cleanup, dialed,  # noqa: E402
-                      describe_reference, f1, f2, first_seen, is_call, met, ms, ratio,
-                      start_references, summary, table, wait_audio, wait_state)
+from benchlib import (Bench, BenchError, Phone, Server, cleanup, describe_reference, dialed,  # noqa: E402
+                      f1, f2, first_seen, is_call, ms, ratio, start_references, summary,
+                      table, targets_section, wait_audio, wait_state)
 
 # Issue 3's targets (requirements, not measurements).
 TARGET_SETUP_MEDIAN_MS = 60.0
@@ -333,10 +332,7 @@ def tables(result):
         out += [reference_tables(result), '']
 
     for issue in (3, 4):
-        rows = [t for t in result['targets'] if t['issue'] == issue]
-        out += [f'### Targets (issue {issue})', '',
-                table(['target', 'measured', ''],
-                      [[t['target'], t['measured'], met(t['met'])] for t in rows]), '']
+        out += targets_section([t for t in result['targets'] if t['issue'] == issue], issue)
     ratios = result.get('first_call_ratios', [])
     if len(ratios) > 1:
         out.append('First call / own median, every fresh caller-callee pair of the run (the '

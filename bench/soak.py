@@ -32,8 +32,8 @@ import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (Bench, BenchError, Phone, Server, churn_cycle,  # noqa: E402
-                      describe_churn, f2, leftovers, met, table)
+from benchlib import (Bench, BenchError, Phone, Server, churn_cycle, describe_churn, f2,  # noqa: E402
+                      leftovers, table, targets_section)
 
 TARGET_KIB_PER_CYCLE = 5.0
 TARGET_THREADS_PER_1000 = 10.0
@@ -145,10 +145,7 @@ def tables(result):
                        'KiB per cycle', 'KiB per cycle (fit)', 'threads start → warm → end',
                        'fds start → warm → end'], rows), '']
     if result.get('targets'):
-        out += ['### Targets (issue 4)', '',
-                table(['target', 'measured', ''],
-                      [[t['target'], t['measured'], met(t['met'])] for t in result['targets']]),
-                '']
+        out += targets_section(result['targets'])
     return '\n'.join(out)
 
 

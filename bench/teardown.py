@@ -32,13 +32,12 @@ with a timeout as a watchdog.
 
 import os
 import sys
-import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (Bench, BenchError, Farm, Phone, Server,  # noqa: E402
-                      cleanup, describe_reference, dialed, f1, f2, met, ms, public, ratio,
-                      start_references, summary, table, wait_audio, wait_state)
+from benchlib import (Bench, BenchError, Farm, Phone, Server, cleanup, describe_reference,  # noqa: E402
+                      dialed, f1, f2, int_list, ms, public, ratio, start_references,
+                      summary, table, targets_section, wait_audio, wait_state)
 
 TARGET_GROUP = 8
 TARGET_ALL_ENDED_MS = 40.0
@@ -271,10 +270,7 @@ def tables(result):
                     'after the other, then each one\'s last ref dropped; ms):', '',
                     table(header, rows), '']
     if result.get('targets'):
-        out += ['### Targets (issue 4)', '',
-                table(['target', 'measured', ''],
-                      [[t['target'], t['measured'], met(t['met'])] for t in result['targets']]),
-                '']
+        out += targets_section(result['targets'])
     return '\n'.join(out)
 
 
@@ -294,10 +290,7 @@ def main():
                     help='`group N` rounds of each reference configuration per size (default 3; '
                          '0 skips the reference)')
     args = bench.parse()
-    try:
-        sizes = [int(x) for x in args.sizes.split(',') if x]
-    except ValueError:
-        ap.error('--sizes takes numbers separated by commas')
+    sizes = int_list(ap, '--sizes', args.sizes)
     if not sizes or any(not 1 <= n <= 64 for n in sizes):
         ap.error('--sizes: between 1 and 64 each')
     if not 0 <= args.calls <= 1000 or not 1 <= args.rounds <= 200 or \
