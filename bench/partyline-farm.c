@@ -23,6 +23,7 @@
 
 #include "config.h"
 
+#include "pl-json-line.h"
 #include "pl-line.h"
 #include "pl-media.h"
 #include "pl-resources.h"
@@ -52,50 +53,32 @@ now_s (Farm *farm)
   return (g_get_monotonic_time () - farm->started_at) / (double) G_USEC_PER_SEC;
 }
 
-/* A JSON string: the call ids come from the server. */
-static void
-append_json_string (GString    *out,
-                    const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = text ? text : ""; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      g_string_append_printf (out, "\\%c", *p);
-    else if ((guchar) *p < 0x20)
-      g_string_append_printf (out, "\\u%04x", (guchar) *p);
-    else
-      g_string_append_c (out, *p);
-  }
-  g_string_append_c (out, '"');
-}
-
-/* `{"event":EVENT,"t":…,"number":…,"peer":…,"call_id":…` — the caller closes it. */
-static GString *
+/* `{"event":EVENT,"t":…,"number":…,"peer":…,"call_id":…`: add fields, then
+ * event_end (). */
+static PlJsonLine *
 call_event_begin (Farm       *farm,
                   const char *event,
                   PlLine     *line,
                   PlCall     *call)
 {
-  GString *out = g_string_new (NULL);
+  PlJsonLine *out = pl_json_line_new (event, now_s (farm));
 
-  g_string_append_printf (out, "{\"event\":\"%s\",\"t\":%.3f,\"number\":", event,
-                          now_s (farm));
-  append_json_string (out, pl_line_get_number (line));
-  g_string_append (out, ",\"peer\":");
-  append_json_string (out, pl_call_get_peer (call));
-  g_string_append (out, ",\"call_id\":");
-  append_json_string (out, pl_call_get_id (call));
+  pl_json_line_add_string (out, "number", pl_line_get_number (line));
+  pl_json_line_add_string (out, "peer", pl_call_get_peer (call));
+  pl_json_line_add_string (out, "call_id", pl_call_get_id (call));
 
   return out;
 }
 
+/* Closes the event and writes it as one line. */
 static void
-event_end (GString *out)
+event_end (PlJsonLine *out)
 {
-  g_string_append (out, "}\n");
-  fputs (out->str, stdout);
+  g_autofree char *text = pl_json_line_free_to_string (out);
+
+  fputs (text, stdout);
+  fputc ('\n', stdout);
   fflush (stdout);
-  g_string_free (out, TRUE);
 }
 
 static void
@@ -105,17 +88,15 @@ on_call_state_changed (PlCall  *call,
                        gpointer user_data)
 {
   Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
-  GString *out = call_event_begin (farm, "call", user_data, call);
+  PlJsonLine *out = call_event_begin (farm, "call", user_data, call);
 
-  g_string_append_printf (out, ",\"state\":\"%s\"", pl_call_state_to_string (state));
+  pl_json_line_add_string (out, "state", pl_call_state_to_string (state));
   if (state == PL_CALL_STATE_ACTIVE) {
-    g_string_append_printf (out, ",\"setup_ms\":%.1f", pl_call_get_setup_ms (call));
+    pl_json_line_add_double (out, "setup_ms", pl_call_get_setup_ms (call), 1);
   } else if (state == PL_CALL_STATE_ENDED) {
-    g_string_append (out, ",\"reason\":");
-    append_json_string (out, pl_call_get_reason (call));
-    g_string_append_printf (out, ",\"duration_ms\":%.1f,\"teardown_ms\":%.1f",
-                            MAX (pl_call_get_duration_ms (call), 0),
-                            pl_call_get_teardown_ms (call));
+    pl_json_line_add_string (out, "reason", pl_call_get_reason (call));
+    pl_json_line_add_double (out, "duration_ms", MAX (pl_call_get_duration_ms (call), 0), 1);
+    pl_json_line_add_double (out, "teardown_ms", pl_call_get_teardown_ms (call), 1);
   }
   event_end (out);
 }
@@ -126,9 +107,9 @@ on_call_first_audio (PlCall  *call,
                      gpointer user_data)
 {
   Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
-  GString *out = call_event_begin (farm, "audio", user_data, call);
+  PlJsonLine *out = call_event_begin (farm, "audio", user_data, call);
 
-  g_string_append_printf (out, ",\"first_audio_ms\":%.1f", ms);
+  pl_json_line_add_double (out, "first_audio_ms", ms, 1);
   event_end (out);
 }
 
@@ -139,9 +120,10 @@ on_call_media (PlCall  *call,
                gpointer user_data)
 {
   Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
-  GString *out = call_event_begin (farm, "media", user_data, call);
+  PlJsonLine *out = call_event_begin (farm, "media", user_data, call);
 
-  g_string_append_printf (out, ",\"frequency_hz\":%.1f,\"level_db\":%.1f", hz, db);
+  pl_json_line_add_double (out, "frequency_hz", hz, 1);
+  pl_json_line_add_double (out, "level_db", db, 1);
   event_end (out);
 }
 
@@ -151,15 +133,14 @@ on_call_stats (PlCall      *call,
                gpointer     user_data)
 {
   Farm *farm = g_object_get_data (G_OBJECT (call), "farm");
-  GString *out = call_event_begin (farm, "stats", user_data, call);
+  PlJsonLine *out = call_event_begin (farm, "stats", user_data, call);
 
-  g_string_append_printf (out, ",\"packets_received\":%" G_GINT64_FORMAT ",\"packets_lost\":%"
-                          G_GINT64_FORMAT, MAX (stats->packets_received, 0),
-                          MAX (stats->packets_lost, 0));
+  pl_json_line_add_int (out, "packets_received", MAX (stats->packets_received, 0));
+  pl_json_line_add_int (out, "packets_lost", MAX (stats->packets_lost, 0));
   if (stats->rtt_ms >= 0)
-    g_string_append_printf (out, ",\"rtt_ms\":%.1f", stats->rtt_ms);
+    pl_json_line_add_double (out, "rtt_ms", stats->rtt_ms, 1);
   if (stats->jitter_ms >= 0)
-    g_string_append_printf (out, ",\"jitter_ms\":%.1f", stats->jitter_ms);
+    pl_json_line_add_double (out, "jitter_ms", stats->jitter_ms, 1);
   event_end (out);
 }
 
@@ -192,9 +173,10 @@ register_cb (GObject      *object,
   }
 
   if (--farm->registering == 0) {
-    printf ("{\"event\":\"registered\",\"t\":%.3f,\"count\":%u}\n", now_s (farm),
-            farm->lines->len);
-    fflush (stdout);
+    PlJsonLine *out = pl_json_line_new ("registered", now_s (farm));
+
+    pl_json_line_add_int (out, "count", farm->lines->len);
+    event_end (out);
   }
 }
 
@@ -231,6 +213,7 @@ emit_resources (Farm    *farm,
                 gboolean reset)
 {
   PlResources r;
+  PlJsonLine *out;
   guint pipelines = 0;
 
   pl_loop_probe_start ();
@@ -240,12 +223,18 @@ emit_resources (Farm    *farm,
   for (guint i = 0; i < farm->lines->len; i++)
     pipelines += pl_line_get_pipeline_count (g_ptr_array_index (farm->lines, i));
 
-  printf ("{\"event\":\"resources\",\"t\":%.3f,\"pipelines\":%u,\"calls\":%u,\"peers\":%u,"
-          "\"webrtcbins\":%u,\"nice_agents\":%u,\"threads\":%u,\"fds\":%u,"
-          "\"rss_kib\":%" G_GUINT64_FORMAT ",\"max_stall_ms\":%.1f,\"max_busy_ms\":%.1f}\n",
-          now_s (farm), pipelines, r.calls, r.peers, r.webrtcbins, r.nice_agents, r.threads,
-          r.fds, r.rss_kib, r.max_stall_ms, r.max_busy_ms);
-  fflush (stdout);
+  out = pl_json_line_new ("resources", now_s (farm));
+  pl_json_line_add_int (out, "pipelines", pipelines);
+  pl_json_line_add_int (out, "calls", r.calls);
+  pl_json_line_add_int (out, "peers", r.peers);
+  pl_json_line_add_int (out, "webrtcbins", r.webrtcbins);
+  pl_json_line_add_int (out, "nice_agents", r.nice_agents);
+  pl_json_line_add_int (out, "threads", r.threads);
+  pl_json_line_add_int (out, "fds", r.fds);
+  pl_json_line_add_int (out, "rss_kib", r.rss_kib);
+  pl_json_line_add_double (out, "max_stall_ms", r.max_stall_ms, 1);
+  pl_json_line_add_double (out, "max_busy_ms", r.max_busy_ms, 1);
+  event_end (out);
 }
 
 static void
@@ -293,11 +282,10 @@ read_line_cb (GObject      *object,
         pl_call_request_stats (g_ptr_array_index (calls, j));
     }
   } else if (line[0] != '\0') {
-    GString *out = g_string_new (NULL);
+    PlJsonLine *out = pl_json_line_new ("error", now_s (farm));
 
-    g_string_append_printf (out, "{\"event\":\"error\",\"t\":%.3f,\"message\":\"unknown "
-                            "command\",\"command\":", now_s (farm));
-    append_json_string (out, line);
+    pl_json_line_add_string (out, "message", "unknown command");
+    pl_json_line_add_string (out, "command", line);
     event_end (out);
   }
   read_next_line (farm);
