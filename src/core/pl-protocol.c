@@ -407,6 +407,184 @@ pl_message_free (PlMessage *msg)
   g_free (real);
 }
 
+/* Bounded scanning of JSON text, for what must not reach json-glib: its
+ * parser recurses once per nesting level, so a message nested 100,000 deep
+ * overflows the stack. Neither function below recurses or allocates. */
+
+/* @pos is just after an opening quote. Returns the index of the closing
+ * quote, or @length when the text ends first; *@escaped tells whether the
+ * string holds a backslash escape. */
+static gsize
+scan_string (const char *text,
+             gsize       length,
+             gsize       pos,
+             gboolean   *escaped)
+{
+  *escaped = FALSE;
+  while (pos < length) {
+    if (text[pos] == '"')
+      return pos;
+    if (text[pos] == '\\') {
+      *escaped = TRUE;
+      pos++;
+    }
+    pos++;
+  }
+
+  return length;
+}
+
+/* The deepest nesting of objects and arrays in @text, counting only up to
+ * @limit + 1: enough to refuse it. */
+static guint
+json_depth (const char *text,
+            gsize       length,
+            guint       limit)
+{
+  guint depth = 0;
+  guint deepest = 0;
+
+  for (gsize pos = 0; pos < length; pos++) {
+    gboolean escaped;
+
+    switch (text[pos]) {
+    case '"':
+      pos = scan_string (text, length, pos + 1, &escaped);
+      break;
+    case '{':
+    case '[':
+      depth++;
+      deepest = MAX (deepest, depth);
+      if (deepest > limit)
+        return deepest;
+      break;
+    case '}':
+    case ']':
+      if (depth > 0)
+        depth--;
+      break;
+    default:
+      break;
+    }
+  }
+
+  return deepest;
+}
+
+static gsize
+skip_space (const char *text,
+            gsize       length,
+            gsize       pos)
+{
+  while (pos < length && g_ascii_isspace (text[pos]))
+    pos++;
+
+  return pos;
+}
+
+/* @pos is at the start of a value. Returns the index just past it (or
+ * @length when the text ends first), without looking inside. */
+static gsize
+skip_value (const char *text,
+            gsize       length,
+            gsize       pos)
+{
+  gsize depth = 0;
+  gboolean escaped;
+
+  for (; pos < length; pos++) {
+    switch (text[pos]) {
+    case '"':
+      pos = scan_string (text, length, pos + 1, &escaped);
+      if (depth == 0)
+        return MIN (pos + 1, length);
+      break;
+    case '{':
+    case '[':
+      depth++;
+      break;
+    case '}':
+    case ']':
+      if (depth == 0)
+        return pos;     /* the end of the enclosing object */
+      if (--depth == 0)
+        return pos + 1;
+      break;
+    case ',':
+      if (depth == 0)
+        return pos;
+      break;
+    default:
+      break;
+    }
+  }
+
+  return length;
+}
+
+PlMessage *
+pl_message_peek (const char *text,
+                 gsize       length)
+{
+  PlMessage *msg;
+  gsize pos;
+
+  g_return_val_if_fail (text != NULL || length == 0, NULL);
+
+  pos = skip_space (text, length, 0);
+  if (pos >= length || text[pos] != '{')
+    return NULL;
+
+  msg = pl_message_new (PL_MESSAGE_UNKNOWN);
+  pos++;
+
+  while (pos < length) {
+    gsize key_start, key_end, value_start, value_end;
+    gboolean key_escaped, value_escaped = TRUE;
+    char **field = NULL;
+
+    pos = skip_space (text, length, pos);
+    if (pos >= length || text[pos] != '"')
+      break;
+    key_start = pos + 1;
+    key_end = scan_string (text, length, key_start, &key_escaped);
+    pos = skip_space (text, length, key_end + 1);
+    if (pos >= length || text[pos] != ':')
+      break;
+    pos = skip_space (text, length, pos + 1);
+    if (pos >= length)
+      break;
+
+    if (!key_escaped && key_end - key_start == strlen ("type") &&
+        memcmp (text + key_start, "type", key_end - key_start) == 0)
+      field = &msg->type_name;
+    else if (!key_escaped && key_end - key_start == strlen ("call_id") &&
+             memcmp (text + key_start, "call_id", key_end - key_start) == 0)
+      field = &msg->call_id;
+
+    value_start = pos + 1;
+    if (text[pos] == '"') {
+      value_end = scan_string (text, length, value_start, &value_escaped);
+      pos = value_end + 1;
+      /* Only whole strings that say what they mean: no escapes, valid UTF-8. */
+      if (field != NULL && *field == NULL && value_end < length && !value_escaped &&
+          g_utf8_validate (text + value_start, value_end - value_start, NULL))
+        *field = g_strndup (text + value_start, value_end - value_start);
+    } else {
+      pos = skip_value (text, length, pos);
+    }
+
+    pos = skip_space (text, length, pos);
+    if (pos >= length || text[pos] != ',')
+      break;
+    pos++;
+  }
+
+  msg->type = pl_message_type_from_string (msg->type_name);
+
+  return msg;
+}
+
 PlMessage *
 pl_message_parse (const char *text,
                   gssize      length,
@@ -429,6 +607,12 @@ pl_message_parse (const char *text,
 
   if (!g_utf8_validate (text, length, NULL)) {
     bad_request (error, "message is not valid UTF-8 text");
+    return NULL;
+  }
+
+  if (json_depth (text, length, PL_PROTOCOL_MAX_DEPTH) > PL_PROTOCOL_MAX_DEPTH) {
+    bad_request (error, "message nests objects and arrays deeper than %d levels",
+                 PL_PROTOCOL_MAX_DEPTH);
     return NULL;
   }
 

@@ -16,6 +16,11 @@ G_BEGIN_DECLS
 
 #define PL_PROTOCOL_MAX_FRAME 65536
 
+/* The deepest nesting of objects and arrays a message may have. Protocol
+ * messages need two (`peers`); json-glib's parser recurses once per level,
+ * so the depth is checked before it sees the text. */
+#define PL_PROTOCOL_MAX_DEPTH 16
+
 typedef enum {
   PL_MESSAGE_UNKNOWN = 0,
   PL_MESSAGE_REGISTER,
@@ -59,13 +64,25 @@ PlMessage  *pl_message_new          (PlMessageType type);
 void        pl_message_free         (PlMessage *msg);
 
 /* Phase 1: a JSON object. Returns NULL (PL_PROTOCOL_ERROR_BAD_REQUEST) only
- * when @text is not JSON or not an object. Otherwise returns a message with
+ * when @text is not valid UTF-8, nests deeper than PL_PROTOCOL_MAX_DEPTH,
+ * is not JSON or not an object. Otherwise returns a message with
  * @type (PL_MESSAGE_UNKNOWN when "type" is missing, not a string, or not a
  * type of the protocol), @type_name (the string "type", if any) and
  * @call_id (the raw string "call_id", if any, not yet validated). */
 PlMessage  *pl_message_parse        (const char *text,
                                      gssize      length,
                                      GError    **error);
+
+/* What can be read of a message that is not read whole (too large, or over
+ * the rate limit): the top-level string members "type" and "call_id" of a
+ * JSON object, found in at most @length bytes of @text, which may be cut
+ * anywhere. No recursion and no allocation but the two strings. Returns a
+ * PL_MESSAGE_UNKNOWN message with @type_name and @call_id set where they
+ * were found (@type set from @type_name), or NULL when @text does not start
+ * as a JSON object. Never validates: use it only to fill `ref`/`call_id`
+ * of an error. */
+PlMessage  *pl_message_peek         (const char *text,
+                                     gsize       length);
 
 /* Phase 2: checks every field that @type requires in @direction and fills
  * the message. FALSE with PL_PROTOCOL_ERROR_BAD_REQUEST and a human readable

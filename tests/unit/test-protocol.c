@@ -720,6 +720,97 @@ test_build_hangup (void)
   g_assert_cmpstr (msg->reason, ==, "not-found");
 }
 
+/* json-glib recurses once per level: deep nesting is refused before it
+ * parses (issue 9: 100,000 levels crashed the server). */
+static void
+test_parse_depth (void)
+{
+  g_autoptr(GString) deep = g_string_new ("{\"type\":\"peers\",\"x\":");
+  g_autoptr(GString) at_limit = g_string_new ("{\"type\":\"peers\",\"x\":");
+  g_autoptr(PlMessage) msg = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  msg = pl_message_parse (deep->str, deep->len, &error);
+  g_assert_null (msg);
+  g_assert_error (error, PL_PROTOCOL_ERROR, PL_PROTOCOL_ERROR_BAD_REQUEST);
+  g_assert_nonnull (strstr (error->message, "deeper than 16"));
+  g_clear_error (&error);
+
+  /* The object itself is one level: 15 more are allowed, 16 are not. */
+  for (guint i = 0; i < PL_PROTOCOL_MAX_DEPTH - 1; i++)
+    g_string_append_c (at_limit, '[');
+  for (guint i = 0; i < PL_PROTOCOL_MAX_DEPTH - 1; i++)
+    g_string_append_c (at_limit, ']');
+  g_string_append_c (at_limit, '}');
+  msg = pl_message_parse (at_limit->str, at_limit->len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (msg->type, ==, PL_MESSAGE_PEERS);
+  g_clear_pointer (&msg, pl_message_free);
+
+  g_string_insert_c (at_limit, strlen ("{\"type\":\"peers\",\"x\":"), '[');
+  g_string_insert_c (at_limit, at_limit->len - 1, ']');
+  msg = pl_message_parse (at_limit->str, at_limit->len, &error);
+  g_assert_null (msg);
+  g_assert_error (error, PL_PROTOCOL_ERROR, PL_PROTOCOL_ERROR_BAD_REQUEST);
+  g_clear_error (&error);
+
+  /* Brackets inside strings are text, not nesting. */
+  msg = pl_message_parse ("{\"type\":\"ice\",\"candidate\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[\"}",
+                          -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (msg->type, ==, PL_MESSAGE_ICE);
+}
+
+static void
+test_peek (void)
+{
+  static const struct {
+    const char *text;
+    const char *type;
+    const char *call_id;
+  } cases[] = {
+    { "{\"type\":\"ice\",\"call_id\":\"" CALL_ID "\",\"candidate\":\"", "ice", CALL_ID },
+    { " { \"call_id\" : \"abcdefgh\" , \"type\" : \"hangup\" ", "hangup", "abcdefgh" },
+    { "{\"pad\":[[[[{\"type\":\"x\"}]]]],\"type\":\"peers\"}", "peers", NULL },
+    { "{\"pad\":{\"a\":\"}\\\"\"},\"type\":\"call\",\"call_id\":\"12345678\"}", "call", "12345678" },
+    { "{\"n\":12,\"b\":true,\"z\":null,\"type\":\"accept\"}", "accept", NULL },
+    { "{\"type\":\"ty\\u0070e\"}", NULL, NULL },           /* escaped: not trusted */
+    { "{\"type\":\"unfinished", NULL, NULL },               /* cut in the value */
+    { "{\"type\":7,\"call_id\":[\"a\"]}", NULL, NULL },      /* not strings */
+    { "{\"ty", NULL, NULL },
+    { "{", NULL, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr(PlMessage) msg = pl_message_peek (cases[i].text, strlen (cases[i].text));
+
+    g_assert_nonnull (msg);
+    g_assert_cmpstr (msg->type_name, ==, cases[i].type);
+    g_assert_cmpstr (msg->call_id, ==, cases[i].call_id);
+    g_assert_cmpint (msg->type, ==, pl_message_type_from_string (cases[i].type));
+  }
+
+  g_assert_null (pl_message_peek ("", 0));
+  g_assert_null (pl_message_peek ("[{\"type\":\"ice\"}]", 16));
+  g_assert_null (pl_message_peek ("\"type\"", 6));
+
+  /* A 100,000-deep value is skipped without recursion; the length bounds
+   * the scan (the text below is not NUL-terminated where it stops). */
+  {
+    g_autoptr(GString) deep = g_string_new ("{\"type\":\"ice\",\"x\":");
+    g_autoptr(PlMessage) msg = NULL;
+
+    for (guint i = 0; i < 100000; i++)
+      g_string_append_c (deep, '{');
+    g_string_append (deep, "\"call_id\":\"zzzzzzzz\"");
+    msg = pl_message_peek (deep->str, deep->len - 5);
+    g_assert_cmpstr (msg->type_name, ==, "ice");
+    g_assert_null (msg->call_id);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -729,6 +820,8 @@ main (int   argc,
   g_test_add_func ("/partyline/protocol/parse/not-json", test_parse_not_json);
   g_test_add_func ("/partyline/protocol/parse/not-object", test_parse_not_object);
   g_test_add_func ("/partyline/protocol/parse/type", test_parse_type);
+  g_test_add_func ("/partyline/protocol/parse/depth", test_parse_depth);
+  g_test_add_func ("/partyline/protocol/peek", test_peek);
   g_test_add_func ("/partyline/protocol/validate/unknown-type", test_validate_unknown_type);
   g_test_add_func ("/partyline/protocol/validate/register", test_validate_register);
   g_test_add_func ("/partyline/protocol/validate/registered", test_validate_registered);
