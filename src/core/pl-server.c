@@ -19,15 +19,21 @@
 #include "pl-error.h"
 #include "pl-protocol.h"
 #include "pl-token-bucket.h"
+#include "pl-ws-connection.h"
+#include "pl-ws-decoder.h"
 
 #include <libsoup/soup.h>
 
 #include <string.h>
 
-/* libsoup drops a frame larger than this on its own (a close without an
- * answer); anything between PL_PROTOCOL_MAX_FRAME and this gets the
- * protocol's `too-large` error first. */
-#define MAX_INCOMING_PAYLOAD (2 * PL_PROTOCOL_MAX_FRAME)
+/* Connections refused over a limit are logged at most once a second. */
+#define REFUSAL_LOG_INTERVAL_US G_USEC_PER_SEC
+
+static const char too_many_response[] =
+  "HTTP/1.1 503 Service Unavailable\r\n"
+  "Content-Length: 0\r\n"
+  "Connection: close\r\n"
+  "\r\n";
 
 enum {
   PROP_0,
@@ -38,6 +44,13 @@ enum {
   PROP_KEEPALIVE_INTERVAL,
   PROP_IDLE_TIMEOUT,
   PROP_MAX_AUTH_FAILURES,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_MAX_SEND_QUEUE,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_REGISTER_TIMEOUT,
+  PROP_MAX_CONNECTIONS,
+  PROP_MAX_CONNECTIONS_PER_ADDRESS,
+  PROP_LISTEN_BACKLOG,
   PROP_PORT,
   PROP_N_CONNECTIONS,
   PROP_N_CALLS,
@@ -48,11 +61,24 @@ static GParamSpec *props[N_PROPS];
 
 typedef struct _Call Call;
 
+/* A TCP connection accepted and handed to libsoup for the WebSocket
+ * handshake, until the handshake is done (it becomes a Connection) or
+ * its time is up. */
+typedef struct {
+  GSocketConnection *stream;
+  GSocketAddress    *remote;            /* the key: libsoup hands it back */
+  char              *peer;              /* "127.0.0.1:40112" */
+  char              *address;           /* "127.0.0.1", for the per-address limit */
+  gint64             accepted_at;
+} Pending;
+
 typedef struct {
   PlServer                *server;      /* unowned: the server owns us */
   guint                    id;
-  SoupWebsocketConnection *ws;
+  PlWsConnection          *ws;
   char                    *peer;        /* "127.0.0.1:40112" */
+  char                    *address;     /* "127.0.0.1" */
+  gint64                   accepted_at; /* the TCP connection */
   char                    *number;      /* NULL until registered */
   GHashTable              *calls;       /* set of Call *, unowned */
 
@@ -83,7 +109,15 @@ struct _PlServer
   guint       keepalive_interval;
   guint       idle_timeout;
   guint       max_auth_failures;
+  guint       max_message_size;
+  guint       max_send_queue;
+  guint       handshake_timeout;
+  guint       register_timeout;
+  guint       max_connections;
+  guint       max_connections_per_address;
+  guint       listen_backlog;
 
+  GSocketService *service;
   SoupServer *soup_server;
   guint16     port;
   guint       idle_check_id;
@@ -93,6 +127,11 @@ struct _PlServer
   GHashTable *connections;  /* id → Connection, owned */
   GHashTable *numbers;      /* number → Connection */
   GHashTable *calls;        /* call_id → Call, owned */
+  GHashTable *pending;      /* GSocketAddress * → Pending, owned */
+  GHashTable *per_address;  /* "127.0.0.1" → number of its connections, pending or not */
+
+  gint64      refusal_logged_at;
+  guint       refusals;     /* since then */
 };
 
 G_DEFINE_FINAL_TYPE (PlServer, pl_server, G_TYPE_OBJECT)
@@ -105,12 +144,41 @@ call_free (Call *call)
 }
 
 static void
+address_count_add (PlServer   *self,
+                   const char *address,
+                   int         delta)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address));
+
+  count += delta;
+  if (count == 0)
+    g_hash_table_remove (self->per_address, address);
+  else
+    g_hash_table_insert (self->per_address, g_strdup (address), GUINT_TO_POINTER (count));
+}
+
+static void
+pending_free (Pending *pending)
+{
+  g_clear_object (&pending->stream);
+  g_clear_object (&pending->remote);
+  g_free (pending->peer);
+  g_free (pending->address);
+  g_free (pending);
+}
+
+static void
 connection_free (Connection *conn)
 {
   g_signal_handlers_disconnect_by_data (conn->ws, conn);
+  /* Without a close first (the server is disposed): just drop the socket. */
+  pl_ws_connection_abort (conn->ws, NULL);
   g_clear_object (&conn->ws);
   g_clear_pointer (&conn->calls, g_hash_table_unref);
+  if (conn->server->per_address != NULL)
+    address_count_add (conn->server, conn->address, -1);
   g_free (conn->peer);
+  g_free (conn->address);
   g_free (conn->number);
   g_free (conn);
 }
@@ -125,12 +193,12 @@ static void
 connection_send (Connection *conn,
                  const char *text)
 {
-  if (soup_websocket_connection_get_state (conn->ws) != SOUP_WEBSOCKET_STATE_OPEN) {
+  if (pl_ws_connection_get_state (conn->ws) != PL_WS_STATE_OPEN) {
     g_debug ("connection %u is closing, not sending %s", conn->id, text);
     return;
   }
 
-  soup_websocket_connection_send_text (conn->ws, text);
+  pl_ws_connection_send_text (conn->ws, text);
 }
 
 static void
@@ -233,9 +301,9 @@ connection_close (Connection *conn,
 {
   connection_detach (conn);
 
-  if (soup_websocket_connection_get_state (conn->ws) == SOUP_WEBSOCKET_STATE_OPEN) {
+  if (pl_ws_connection_get_state (conn->ws) == PL_WS_STATE_OPEN) {
     g_message ("connection %u closing (code %u, %s)", conn->id, code, reason);
-    soup_websocket_connection_close (conn->ws, code, reason);
+    pl_ws_connection_close (conn->ws, code, reason);
   }
 }
 
@@ -292,7 +360,7 @@ handle_register (PlServer   *self,
     connection_send_error (conn, PL_PROTOCOL_ERROR_UNAUTHORIZED,
                            msg->token == NULL ? "a token is required" : "wrong token", msg);
     if (self->max_auth_failures > 0 && conn->auth_failures >= self->max_auth_failures)
-      connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "too many failed registrations");
+      connection_close (conn, PL_WS_CLOSE_POLICY_VIOLATION, "too many failed registrations");
     return;
   }
 
@@ -525,10 +593,10 @@ handle_text (PlServer   *self,
 }
 
 static void
-on_websocket_message (SoupWebsocketConnection *ws,
-                      int                      type,
-                      GBytes                  *message,
-                      gpointer                 user_data)
+on_websocket_message (PlWsConnection *ws,
+                      int             type,
+                      GBytes         *message,
+                      gpointer        user_data)
 {
   Connection *conn = user_data;
   PlServer *self = conn->server;
@@ -543,23 +611,12 @@ on_websocket_message (SoupWebsocketConnection *ws,
   conn->last_seen = now;
   data = g_bytes_get_data (message, &length);
 
-  if (length > PL_PROTOCOL_MAX_FRAME) {
-    g_autoptr(PlMessage) msg = pl_message_parse (data, length, NULL);
-    g_autofree char *text = g_strdup_printf ("a message may be at most %d bytes",
-                                             PL_PROTOCOL_MAX_FRAME);
-
-    g_message ("connection %u sent a message of %" G_GSIZE_FORMAT " bytes", conn->id, length);
-    connection_send_error (conn, PL_PROTOCOL_ERROR_TOO_LARGE, text, msg);
-    connection_close (conn, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too large");
-    return;
-  }
-
   if (!connection_take_token (conn, now)) {
     if (conn->rate_limited_time == 0 || now - conn->rate_limited_time >= G_USEC_PER_SEC) {
       g_autoptr(PlMessage) msg = NULL;
 
-      if (type == SOUP_WEBSOCKET_DATA_TEXT)
-        msg = pl_message_parse (data, length, NULL);
+      if (type == PL_WS_OPCODE_TEXT)
+        msg = pl_message_peek (data, length);
       conn->rate_limited_time = now;
       g_message ("connection %u (%s) is over the rate limit; dropping messages",
                  conn->id, connection_name (conn));
@@ -569,7 +626,7 @@ on_websocket_message (SoupWebsocketConnection *ws,
     return;
   }
 
-  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+  if (type != PL_WS_OPCODE_TEXT) {
     connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST,
                            "messages are JSON in text frames", NULL);
     return;
@@ -578,10 +635,35 @@ on_websocket_message (SoupWebsocketConnection *ws,
   handle_text (self, conn, data, length);
 }
 
+/* A message over the limit, in one frame or in fragments: only its first
+ * max-message-size bytes were read, which say what it was. */
 static void
-on_websocket_pong (SoupWebsocketConnection *ws,
-                   GBytes                  *message,
-                   gpointer                 user_data)
+on_websocket_too_large (PlWsConnection *ws,
+                        GBytes         *prefix,
+                        gpointer        user_data)
+{
+  Connection *conn = user_data;
+  PlServer *self = conn->server;
+  g_autoptr(PlMessage) msg = NULL;
+  g_autofree char *text = NULL;
+  gsize length;
+  const char *data;
+
+  if (conn->detached)
+    return;
+
+  data = g_bytes_get_data (prefix, &length);
+  msg = pl_message_peek (data, length);
+  text = g_strdup_printf ("a message may be at most %u bytes", self->max_message_size);
+  g_message ("connection %u (%s) sent a message over %u bytes", conn->id,
+             connection_name (conn), self->max_message_size);
+  connection_send_error (conn, PL_PROTOCOL_ERROR_TOO_LARGE, text, msg);
+  connection_close (conn, PL_WS_CLOSE_TOO_BIG, "message too large");
+}
+
+static void
+on_websocket_pong (PlWsConnection *ws,
+                   gpointer        user_data)
 {
   Connection *conn = user_data;
 
@@ -589,32 +671,32 @@ on_websocket_pong (SoupWebsocketConnection *ws,
 }
 
 static void
-on_websocket_error (SoupWebsocketConnection *ws,
-                    GError                  *error,
-                    gpointer                 user_data)
+on_websocket_error (PlWsConnection *ws,
+                    const char     *why,
+                    gpointer        user_data)
 {
   Connection *conn = user_data;
 
-  g_debug ("connection %u: %s", conn->id, error->message);
+  g_message ("connection %u (%s): %s", conn->id, connection_name (conn), why);
 }
 
 static void
-on_websocket_closing (SoupWebsocketConnection *ws,
-                      gpointer                 user_data)
+on_websocket_closing (PlWsConnection *ws,
+                      gpointer        user_data)
 {
   connection_detach (user_data);
 }
 
 static void
-on_websocket_closed (SoupWebsocketConnection *ws,
-                     gpointer                 user_data)
+on_websocket_closed (PlWsConnection *ws,
+                     gpointer        user_data)
 {
   Connection *conn = user_data;
   PlServer *self = conn->server;
 
   connection_detach (conn);
   g_message ("connection %u closed (%s, code %u)", conn->id, connection_name (conn),
-             soup_websocket_connection_get_close_code (ws));
+             pl_ws_connection_get_close_code (ws));
 
   g_hash_table_remove (self->connections, GUINT_TO_POINTER (conn->id));
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_CONNECTIONS]);
@@ -637,40 +719,56 @@ describe_address (GSocketAddress *address)
   return g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (inet));
 }
 
+/* The handshake's answer is written: the stream is ours now. */
 static void
-on_soup_server_websocket (SoupServer              *server,
-                          SoupServerMessage       *msg,
-                          const char              *path,
-                          SoupWebsocketConnection *ws,
-                          gpointer                 user_data)
+on_handshake_written (SoupServerMessage *msg,
+                      gpointer           user_data)
 {
   PlServer *self = PL_SERVER (user_data);
+  g_autoptr(GIOStream) stream = NULL;
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  Pending *pending = remote != NULL ? g_hash_table_lookup (self->pending, remote) : NULL;
   Connection *conn;
 
   conn = g_new0 (Connection, 1);
   conn->server = self;
   conn->id = ++self->next_connection_id;
-  conn->ws = g_object_ref (ws);
-  conn->peer = describe_address (soup_server_message_get_remote_address (msg));
   conn->calls = g_hash_table_new (NULL, NULL);
   conn->last_seen = g_get_monotonic_time ();
+  if (pending != NULL) {
+    /* The connection keeps its place in the per-address count. */
+    conn->peer = g_steal_pointer (&pending->peer);
+    conn->address = g_steal_pointer (&pending->address);
+    conn->accepted_at = pending->accepted_at;
+    g_hash_table_remove (self->pending, remote);
+  } else {
+    /* Not one of ours (accepted before a restart of listening?): count it now. */
+    conn->peer = describe_address (remote);
+    conn->address = g_strdup (conn->peer);
+    conn->accepted_at = conn->last_seen;
+    address_count_add (self, conn->address, 1);
+  }
   pl_token_bucket_init (&conn->bucket, MAX (self->rate_burst, 1), conn->last_seen);
 
-  soup_websocket_connection_set_max_incoming_payload_size (ws, MAX_INCOMING_PAYLOAD);
-  soup_websocket_connection_set_keepalive_interval (ws, self->keepalive_interval);
+  g_object_ref (msg);
+  stream = soup_server_message_steal_connection (msg);
+  g_object_unref (msg);
+  conn->ws = pl_ws_connection_new (stream, self->max_message_size, self->max_send_queue);
+  pl_ws_connection_set_keepalive_interval (conn->ws, self->keepalive_interval);
 
-  g_signal_connect (ws, "message", G_CALLBACK (on_websocket_message), conn);
-  g_signal_connect (ws, "pong", G_CALLBACK (on_websocket_pong), conn);
-  g_signal_connect (ws, "error", G_CALLBACK (on_websocket_error), conn);
-  g_signal_connect (ws, "closing", G_CALLBACK (on_websocket_closing), conn);
-  g_signal_connect (ws, "closed", G_CALLBACK (on_websocket_closed), conn);
+  g_signal_connect (conn->ws, "message", G_CALLBACK (on_websocket_message), conn);
+  g_signal_connect (conn->ws, "too-large", G_CALLBACK (on_websocket_too_large), conn);
+  g_signal_connect (conn->ws, "pong", G_CALLBACK (on_websocket_pong), conn);
+  g_signal_connect (conn->ws, "error", G_CALLBACK (on_websocket_error), conn);
+  g_signal_connect (conn->ws, "closing", G_CALLBACK (on_websocket_closing), conn);
+  g_signal_connect (conn->ws, "closed", G_CALLBACK (on_websocket_closed), conn);
 
   g_hash_table_insert (self->connections, GUINT_TO_POINTER (conn->id), conn);
   g_message ("connection %u opened from %s", conn->id, conn->peer);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_CONNECTIONS]);
 
   if (self->shut_down)
-    connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+    connection_close (conn, PL_WS_CLOSE_GOING_AWAY, "server shutting down");
 }
 
 static gboolean
@@ -690,7 +788,9 @@ origin_is_allowed (PlServer   *self,
   return FALSE;
 }
 
-/* Runs before the WebSocket handshake: setting a status refuses it. */
+/* /ws: the WebSocket handshake. Setting a status refuses it. No extension
+ * is offered: permessage-deflate would let a small frame inflate far past
+ * the message limit. */
 static void
 on_soup_server_request (SoupServer        *server,
                         SoupServerMessage *msg,
@@ -719,31 +819,209 @@ on_soup_server_request (SoupServer        *server,
     soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
     return;
   }
+
+  if (soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    g_signal_connect_object (msg, "wrote-informational", G_CALLBACK (on_handshake_written),
+                             self, 0);
 }
 
+static void
+log_refusal (PlServer   *self,
+             const char *peer,
+             const char *why)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->refusals++;
+  if (self->refusal_logged_at != 0 && now - self->refusal_logged_at < REFUSAL_LOG_INTERVAL_US)
+    return;
+
+  g_message ("refused %u connection%s in the last second, the last from %s: %s",
+             self->refusals, self->refusals == 1 ? "" : "s", peer, why);
+  self->refusal_logged_at = now;
+  self->refusals = 0;
+}
+
+static void
+on_refusal_written (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GIOStream) stream = user_data;
+
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, NULL);
+  g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+}
+
+/* Drops pending connections that libsoup has closed (the peer went away
+ * before the handshake ended), so they no longer count. */
+static void
+prune_pending (PlServer *self)
+{
+  GHashTableIter iter;
+  Pending *pending;
+
+  g_hash_table_iter_init (&iter, self->pending);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &pending)) {
+    if (!g_io_stream_is_closed (G_IO_STREAM (pending->stream)))
+      continue;
+    address_count_add (self, pending->address, -1);
+    g_hash_table_iter_remove (&iter);
+  }
+}
+
+/* A TCP connection: count it, then hand it to libsoup for the handshake. */
+static gboolean
+on_service_incoming (GSocketService    *service,
+                     GSocketConnection *connection,
+                     GObject           *source_object,
+                     gpointer           user_data)
+{
+  PlServer *self = PL_SERVER (user_data);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *peer = NULL;
+  g_autofree char *address = NULL;
+  const char *refusal = NULL;
+  Pending *pending;
+
+  if (remote == NULL || local == NULL || self->shut_down)
+    return TRUE;      /* the connection is dropped with the last ref */
+
+  peer = describe_address (remote);
+  address = G_IS_INET_SOCKET_ADDRESS (remote)
+            ? g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)))
+            : g_strdup (peer);
+
+  if (self->max_connections > 0 || self->max_connections_per_address > 0)
+    prune_pending (self);
+  if (self->max_connections > 0 &&
+      g_hash_table_size (self->connections) + g_hash_table_size (self->pending) >= self->max_connections)
+    refusal = "the server has its most connections";
+  else if (self->max_connections_per_address > 0 &&
+           GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address)) >=
+           self->max_connections_per_address)
+    refusal = "that address has its most connections";
+
+  if (refusal != NULL) {
+    log_refusal (self, peer, refusal);
+    g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                     too_many_response, strlen (too_many_response),
+                                     G_PRIORITY_DEFAULT, NULL, on_refusal_written,
+                                     g_object_ref (connection));
+    return TRUE;
+  }
+
+  if (!soup_server_accept_iostream (self->soup_server, G_IO_STREAM (connection), local, remote,
+                                    &error)) {
+    g_message ("cannot serve the connection from %s: %s", peer, error->message);
+    return TRUE;
+  }
+
+  pending = g_new0 (Pending, 1);
+  pending->stream = g_object_ref (connection);
+  pending->remote = g_object_ref (remote);
+  pending->peer = g_steal_pointer (&peer);
+  pending->address = g_steal_pointer (&address);
+  pending->accepted_at = g_get_monotonic_time ();
+  g_hash_table_insert (self->pending, pending->remote, pending);
+  address_count_add (self, pending->address, 1);
+
+  return TRUE;
+}
+
+/* Once a second: deadlines of the handshake and of `register`, and phones
+ * gone silent. */
 static gboolean
 on_idle_check_timeout (gpointer user_data)
 {
   PlServer *self = PL_SERVER (user_data);
   g_autoptr(GList) connections = NULL;
   gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  Pending *pending;
 
-  if (self->idle_timeout == 0)
-    return G_SOURCE_CONTINUE;
+  prune_pending (self);
+  if (self->handshake_timeout > 0) {
+    g_hash_table_iter_init (&iter, self->pending);
+    while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &pending)) {
+      GSocket *socket = g_socket_connection_get_socket (pending->stream);
+
+      if (now - pending->accepted_at <= (gint64) self->handshake_timeout * G_USEC_PER_SEC)
+        continue;
+      g_message ("connection from %s: no WebSocket handshake within %u s: dropping it",
+                 pending->peer, self->handshake_timeout);
+      /* libsoup reads the end of the stream and closes its side. */
+      g_socket_shutdown (socket, TRUE, TRUE, NULL);
+      address_count_add (self, pending->address, -1);
+      g_hash_table_iter_remove (&iter);
+    }
+  }
 
   connections = g_hash_table_get_values (self->connections);
   for (GList *l = connections; l != NULL; l = l->next) {
     Connection *conn = l->data;
 
-    if (conn->detached || now - conn->last_seen <= (gint64) self->idle_timeout * G_USEC_PER_SEC)
+    if (conn->detached)
+      continue;
+
+    if (conn->number == NULL && self->register_timeout > 0 &&
+        now - conn->accepted_at > (gint64) self->register_timeout * G_USEC_PER_SEC) {
+      g_message ("connection %u: no registration within %u s of connecting",
+                 conn->id, self->register_timeout);
+      connection_close (conn, PL_WS_CLOSE_POLICY_VIOLATION, "register first");
+      continue;
+    }
+
+    if (self->idle_timeout == 0 ||
+        now - conn->last_seen <= (gint64) self->idle_timeout * G_USEC_PER_SEC)
       continue;
 
     g_message ("connection %u (%s) silent for %u s: treating it as disconnected",
                conn->id, connection_name (conn), self->idle_timeout);
-    connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "ping timeout");
+    connection_close (conn, PL_WS_CLOSE_GOING_AWAY, "ping timeout");
   }
 
   return G_SOURCE_CONTINUE;
+}
+
+static guint *
+limit_field (PlServer *self,
+             guint     prop_id)
+{
+  switch (prop_id) {
+  case PROP_MAX_MESSAGE_SIZE:
+    return &self->max_message_size;
+  case PROP_MAX_SEND_QUEUE:
+    return &self->max_send_queue;
+  case PROP_HANDSHAKE_TIMEOUT:
+    return &self->handshake_timeout;
+  case PROP_REGISTER_TIMEOUT:
+    return &self->register_timeout;
+  case PROP_MAX_CONNECTIONS:
+    return &self->max_connections;
+  case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+    return &self->max_connections_per_address;
+  case PROP_LISTEN_BACKLOG:
+    return &self->listen_backlog;
+  default:
+    g_return_val_if_reached (NULL);
+  }
+}
+
+static void
+set_limit (PlServer *self,
+           guint     prop_id,
+           guint     value)
+{
+  guint *field = limit_field (self, prop_id);
+
+  if (field == NULL || *field == value)
+    return;
+
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop_id]);
 }
 
 static void
@@ -781,6 +1059,34 @@ pl_server_get_property (GObject    *object,
 
   case PROP_MAX_AUTH_FAILURES:
     g_value_set_uint (value, self->max_auth_failures);
+    break;
+
+  case PROP_MAX_MESSAGE_SIZE:
+    g_value_set_uint (value, self->max_message_size);
+    break;
+
+  case PROP_MAX_SEND_QUEUE:
+    g_value_set_uint (value, self->max_send_queue);
+    break;
+
+  case PROP_HANDSHAKE_TIMEOUT:
+    g_value_set_uint (value, self->handshake_timeout);
+    break;
+
+  case PROP_REGISTER_TIMEOUT:
+    g_value_set_uint (value, self->register_timeout);
+    break;
+
+  case PROP_MAX_CONNECTIONS:
+    g_value_set_uint (value, self->max_connections);
+    break;
+
+  case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+    g_value_set_uint (value, self->max_connections_per_address);
+    break;
+
+  case PROP_LISTEN_BACKLOG:
+    g_value_set_uint (value, self->listen_backlog);
     break;
 
   case PROP_PORT:
@@ -837,6 +1143,16 @@ pl_server_set_property (GObject      *object,
     pl_server_set_max_auth_failures (self, g_value_get_uint (value));
     break;
 
+  case PROP_MAX_MESSAGE_SIZE:
+  case PROP_MAX_SEND_QUEUE:
+  case PROP_HANDSHAKE_TIMEOUT:
+  case PROP_REGISTER_TIMEOUT:
+  case PROP_MAX_CONNECTIONS:
+  case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+  case PROP_LISTEN_BACKLOG:
+    set_limit (self, prop_id, g_value_get_uint (value));
+    break;
+
   case PROP_PORT:
   case PROP_N_CONNECTIONS:
   case PROP_N_CALLS:
@@ -852,6 +1168,12 @@ pl_server_dispose (GObject *object)
 
   g_clear_handle_id (&self->idle_check_id, g_source_remove);
 
+  if (self->service != NULL) {
+    g_signal_handlers_disconnect_by_data (self->service, self);
+    g_socket_service_stop (self->service);
+    g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+    g_clear_object (&self->service);
+  }
   if (self->soup_server != NULL) {
     soup_server_disconnect (self->soup_server);
     g_clear_object (&self->soup_server);
@@ -862,6 +1184,8 @@ pl_server_dispose (GObject *object)
   g_clear_pointer (&self->numbers, g_hash_table_unref);
   g_clear_pointer (&self->calls, g_hash_table_unref);
   g_clear_pointer (&self->connections, g_hash_table_unref);
+  g_clear_pointer (&self->pending, g_hash_table_unref);
+  g_clear_pointer (&self->per_address, g_hash_table_unref);
 
   G_OBJECT_CLASS (pl_server_parent_class)->dispose (object);
 }
@@ -922,6 +1246,42 @@ pl_server_class_init (PlServerClass *klass)
                        0, G_MAXUINT, PL_SERVER_DEFAULT_MAX_AUTH_FAILURES,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /* The bounds on what a client can make the server hold (docs/SECURITY.md). */
+  props[PROP_MAX_MESSAGE_SIZE] =
+    g_param_spec_uint ("max-message-size", NULL, NULL,
+                       1, G_MAXUINT, PL_SERVER_DEFAULT_MAX_MESSAGE_SIZE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_MAX_SEND_QUEUE] =
+    g_param_spec_uint ("max-send-queue", NULL, NULL,
+                       1, G_MAXUINT, PL_SERVER_DEFAULT_MAX_SEND_QUEUE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_HANDSHAKE_TIMEOUT] =
+    g_param_spec_uint ("handshake-timeout", NULL, NULL,
+                       0, G_MAXUINT, PL_SERVER_DEFAULT_HANDSHAKE_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_REGISTER_TIMEOUT] =
+    g_param_spec_uint ("register-timeout", NULL, NULL,
+                       0, G_MAXUINT, PL_SERVER_DEFAULT_REGISTER_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_MAX_CONNECTIONS] =
+    g_param_spec_uint ("max-connections", NULL, NULL,
+                       0, G_MAXUINT, PL_SERVER_DEFAULT_MAX_CONNECTIONS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_MAX_CONNECTIONS_PER_ADDRESS] =
+    g_param_spec_uint ("max-connections-per-address", NULL, NULL,
+                       0, G_MAXUINT, PL_SERVER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  props[PROP_LISTEN_BACKLOG] =
+    g_param_spec_uint ("listen-backlog", NULL, NULL,
+                       1, G_MAXINT, PL_SERVER_DEFAULT_LISTEN_BACKLOG,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   props[PROP_PORT] =
     g_param_spec_uint ("port", NULL, NULL,
                        0, G_MAXUINT16, 0,
@@ -948,19 +1308,25 @@ pl_server_init (PlServer *self)
   self->keepalive_interval = PL_SERVER_DEFAULT_KEEPALIVE_INTERVAL;
   self->idle_timeout = PL_SERVER_DEFAULT_IDLE_TIMEOUT;
   self->max_auth_failures = PL_SERVER_DEFAULT_MAX_AUTH_FAILURES;
+  self->max_message_size = PL_SERVER_DEFAULT_MAX_MESSAGE_SIZE;
+  self->max_send_queue = PL_SERVER_DEFAULT_MAX_SEND_QUEUE;
+  self->handshake_timeout = PL_SERVER_DEFAULT_HANDSHAKE_TIMEOUT;
+  self->register_timeout = PL_SERVER_DEFAULT_REGISTER_TIMEOUT;
+  self->max_connections = PL_SERVER_DEFAULT_MAX_CONNECTIONS;
+  self->max_connections_per_address = PL_SERVER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+  self->listen_backlog = PL_SERVER_DEFAULT_LISTEN_BACKLOG;
 
   self->connections = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) connection_free);
   self->numbers = g_hash_table_new (g_str_hash, g_str_equal);
   self->calls = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) call_free);
+  self->pending = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) pending_free);
+  self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   self->soup_server = soup_server_new ("server-header", PACKAGE_NAME "-server/" PACKAGE_VERSION " ",
                                        NULL);
-  /* Signaling messages are small, and permessage-deflate would let a small
-   * frame inflate far past the frame limit. */
-  soup_server_remove_websocket_extension (self->soup_server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  /* libsoup reads the HTTP of the handshake; the sockets are ours (limits,
+   * deadlines, backlog) and so is the WebSocket after it (pl-ws-connection.c). */
   soup_server_add_handler (self->soup_server, "/ws", on_soup_server_request, self, NULL);
-  soup_server_add_websocket_handler (self->soup_server, "/ws", NULL, NULL,
-                                     on_soup_server_websocket, self, NULL);
 }
 
 PlServer *
@@ -1090,7 +1456,7 @@ pl_server_set_keepalive_interval (PlServer *self,
 
   g_hash_table_iter_init (&iter, self->connections);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
-    soup_websocket_connection_set_keepalive_interval (conn->ws, seconds);
+    pl_ws_connection_set_keepalive_interval (conn->ws, seconds);
 
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_KEEPALIVE_INTERVAL]);
 }
@@ -1150,7 +1516,6 @@ pl_server_listen (PlServer   *self,
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocketAddress) socket_address = NULL;
   g_autoptr(GSocketAddress) local_address = NULL;
-  g_autoptr(GSList) listeners = NULL;  /* the sockets are the server's */
 
   g_return_val_if_fail (PL_IS_SERVER (self), FALSE);
   g_return_val_if_fail (address != NULL, FALSE);
@@ -1166,12 +1531,18 @@ pl_server_listen (PlServer   *self,
   }
 
   socket_address = g_inet_socket_address_new (inet, port);
-  if (!soup_server_listen (self->soup_server, socket_address, 0, error))
+  if (self->service == NULL) {
+    self->service = g_socket_service_new ();
+    /* The kernel caps it at net.core.somaxconn (4096 on Debian 12). */
+    g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->service), self->listen_backlog);
+    g_signal_connect (self->service, "incoming", G_CALLBACK (on_service_incoming), self);
+  }
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), socket_address,
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                      &local_address, error))
     return FALSE;
+  g_socket_service_start (self->service);
 
-  listeners = soup_server_get_listeners (self->soup_server);
-  if (listeners != NULL)
-    local_address = g_socket_get_local_address (listeners->data, NULL);
   if (G_IS_INET_SOCKET_ADDRESS (local_address))
     self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local_address));
   else
@@ -1225,6 +1596,10 @@ pl_server_shutdown (PlServer *self)
              g_hash_table_size (self->calls), g_hash_table_size (self->connections));
 
   g_clear_handle_id (&self->idle_check_id, g_source_remove);
+  if (self->service != NULL) {
+    g_socket_service_stop (self->service);
+    g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  }
   soup_server_disconnect (self->soup_server);
 
   calls = g_hash_table_get_values (self->calls);
@@ -1240,5 +1615,5 @@ pl_server_shutdown (PlServer *self)
 
   connections = g_hash_table_get_values (self->connections);
   for (GList *l = connections; l != NULL; l = l->next)
-    connection_close (l->data, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+    connection_close (l->data, PL_WS_CLOSE_GOING_AWAY, "server shutting down");
 }

@@ -17,6 +17,17 @@ G_BEGIN_DECLS
 #define PL_SERVER_DEFAULT_IDLE_TIMEOUT        30  /* seconds of silence before a peer is dropped */
 #define PL_SERVER_DEFAULT_MAX_AUTH_FAILURES   3   /* `unauthorized` answers before the close */
 
+/* Bounds on what any client can make the server hold (docs/SECURITY.md).
+ * Each is also a property of the same name; 0 turns off the ones that
+ * allow it (timeouts, connection counts). */
+#define PL_SERVER_DEFAULT_MAX_MESSAGE_SIZE    65536   /* bytes, one frame or reassembled */
+#define PL_SERVER_DEFAULT_MAX_SEND_QUEUE      (1024 * 1024) /* bytes waiting for a phone */
+#define PL_SERVER_DEFAULT_HANDSHAKE_TIMEOUT   10      /* seconds from connecting */
+#define PL_SERVER_DEFAULT_REGISTER_TIMEOUT    10      /* seconds from connecting */
+#define PL_SERVER_DEFAULT_MAX_CONNECTIONS     4096
+#define PL_SERVER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS 256
+#define PL_SERVER_DEFAULT_LISTEN_BACKLOG      1024
+
 #define PL_TYPE_SERVER (pl_server_get_type ())
 
 G_DECLARE_FINAL_TYPE (PlServer, pl_server, PL, SERVER, GObject)
