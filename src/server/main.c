@@ -132,6 +132,30 @@ parse_count (const char *option,
   return TRUE;
 }
 
+/* The server's bounds on what a client can make it hold (docs/SECURITY.md):
+ * each option sets the PlServer property of the same name. */
+static const struct {
+  const char *option;
+  const char *property;
+  guint       min;
+  const char *help;
+} limits[] = {
+  { "--max-message-size", "max-message-size", 1,
+    "Largest message in bytes, one frame or reassembled (default 65536)" },
+  { "--max-send-queue", "max-send-queue", 1,
+    "Bytes that may wait for a phone before it is dropped as not reading (default 1048576)" },
+  { "--handshake-timeout", "handshake-timeout", 0,
+    "Seconds from connecting to the end of the WebSocket handshake, 0 for none (default 10)" },
+  { "--register-timeout", "register-timeout", 0,
+    "Seconds from connecting to a registration, 0 for none (default 10)" },
+  { "--max-connections", "max-connections", 0,
+    "Most connections at once, 0 for no limit (default 4096)" },
+  { "--max-connections-per-address", "max-connections-per-address", 0,
+    "Most connections at once from one IP address, 0 for no limit (default 256)" },
+  { "--listen-backlog", "listen-backlog", 1,
+    "Connections the kernel may queue before the server accepts them (default 1024)" },
+};
+
 static void
 on_server_notify_n_connections (PlServer   *server,
                                 GParamSpec *pspec,
@@ -194,6 +218,8 @@ main (int   argc,
   g_autofree char *rate_limit_text = NULL;
   g_autofree char *rate_burst_text = NULL;
   g_auto(GStrv) origins = NULL;
+  g_autofree char *limit_texts[G_N_ELEMENTS (limits)] = { NULL };
+  guint limit_values[G_N_ELEMENTS (limits)];
   g_autofree char *address = NULL;
   gboolean version = FALSE;
   guint rate_limit = PL_SERVER_DEFAULT_RATE_LIMIT;
@@ -214,6 +240,11 @@ main (int   argc,
       "Messages a connection may send at once (default 400)", "N" },
     { "allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &origins,
       "Accept browser connections only from this Origin; repeatable (default: any)", "ORIGIN" },
+#define LIMIT_ENTRY(i) \
+    { limits[i].option + 2, 0, 0, G_OPTION_ARG_STRING, &limit_texts[i], limits[i].help, "N" }
+    LIMIT_ENTRY (0), LIMIT_ENTRY (1), LIMIT_ENTRY (2), LIMIT_ENTRY (3),
+    LIMIT_ENTRY (4), LIMIT_ENTRY (5), LIMIT_ENTRY (6),
+#undef LIMIT_ENTRY
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       "Print the version and exit", NULL },
     G_OPTION_ENTRY_NULL
@@ -258,9 +289,21 @@ main (int   argc,
     }
   }
 
+  for (guint i = 0; i < G_N_ELEMENTS (limits); i++) {
+    if (limit_texts[i] != NULL &&
+        !parse_count (limits[i].option, limit_texts[i], limits[i].min, &limit_values[i], &error)) {
+      usage_error ("%s", error->message);
+      return EXIT_USAGE;
+    }
+  }
+
   pl_resources_raise_fd_limit ();
 
   app.server = pl_server_new ();
+  for (guint i = 0; i < G_N_ELEMENTS (limits); i++) {
+    if (limit_texts[i] != NULL)
+      g_object_set (app.server, limits[i].property, limit_values[i], NULL);
+  }
   pl_server_set_token (app.server, token);
   pl_server_set_rate_limit (app.server, rate_limit);
   pl_server_set_rate_burst (app.server, rate_burst);

@@ -16,6 +16,7 @@
 #include "pl-protocol.h"
 #include "pl-server.h"
 #include "pl-signaling-client.h"
+#include "pl-ws-decoder.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -58,6 +59,7 @@ typedef struct {
   guint8             buffer[4096];
   gboolean           reading;
   gboolean           handshake_done;
+  gboolean           refused;           /* answered with another status than 101 */
   gboolean           eof;
   guint              n_pings;
   GQueue             messages;          /* char * */
@@ -402,7 +404,12 @@ raw_client_parse (RawClient *raw)
 
     if (end == NULL)
       return;
-    g_assert_true (g_str_has_prefix (data, "HTTP/1.1 101"));
+    if (!g_str_has_prefix (data, "HTTP/1.1 101")) {
+      raw->refused = TRUE;
+      g_test_message ("handshake answered: %.*s", (int) (strchr (data, '\r') - data), data);
+      g_byte_array_set_size (raw->in, 0);
+      return;
+    }
     g_byte_array_remove_range (raw->in, 0, end + 4 - data);
     raw->handshake_done = TRUE;
   }
@@ -482,46 +489,74 @@ raw_client_read (RawClient *raw)
 }
 
 static void
+raw_client_write_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  /* The server may have closed first (a refused message): that is fine. */
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  *done = TRUE;
+}
+
+/* Written while the main context runs: the server on it reads meanwhile. */
+static void
 raw_client_write (RawClient    *raw,
                   const guint8 *data,
                   gsize         length)
 {
   GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (raw->conn));
-  g_autoptr(GError) error = NULL;
+  gboolean done = FALSE;
 
-  /* A few hundred bytes into an idle loopback socket: this never blocks. */
-  g_output_stream_write_all (output, data, length, NULL, NULL, &error);
-  g_assert_no_error (error);
+  g_output_stream_write_all_async (output, data, length, G_PRIORITY_DEFAULT, NULL,
+                                   raw_client_write_cb, &done);
+  WAIT_UNTIL (done);
+}
+
+/* One masked frame; @fin FALSE leaves the message open for continuations
+ * (opcode 0). */
+static void
+raw_client_send_frame (RawClient    *raw,
+                       guint8        opcode,
+                       gboolean      fin,
+                       const guint8 *payload,
+                       gsize         length)
+{
+  static const guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
+  g_autoptr(GByteArray) frame = g_byte_array_sized_new (length + 14);
+  guint8 header[10];
+  gsize header_len;
+
+  header[0] = (fin ? 0x80 : 0) | opcode;
+  if (length < 126) {
+    header[1] = 0x80 | length;
+    header_len = 2;
+  } else if (length < 65536) {
+    header[1] = 0x80 | 126;
+    header[2] = length >> 8;
+    header[3] = length & 0xff;
+    header_len = 4;
+  } else {
+    header[1] = 0x80 | 127;
+    for (guint i = 0; i < 8; i++)
+      header[2 + i] = ((guint64) length >> (56 - 8 * i)) & 0xff;
+    header_len = 10;
+  }
+  g_byte_array_append (frame, header, header_len);
+  g_byte_array_append (frame, mask, 4);
+  g_byte_array_set_size (frame, header_len + 4 + length);
+  for (gsize i = 0; i < length; i++)
+    frame->data[header_len + 4 + i] = payload[i] ^ mask[i % 4];
+
+  raw_client_write (raw, frame->data, frame->len);
 }
 
 static void
 raw_client_send_text (RawClient  *raw,
                       const char *text)
 {
-  static const guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
-  g_autoptr(GByteArray) frame = g_byte_array_new ();
-  gsize length = strlen (text);
-  guint8 header[4];
-
-  g_assert_cmpuint (length, <, 65536);
-  header[0] = 0x81;
-  if (length < 126) {
-    header[1] = 0x80 | length;
-    g_byte_array_append (frame, header, 2);
-  } else {
-    header[1] = 0x80 | 126;
-    header[2] = length >> 8;
-    header[3] = length & 0xff;
-    g_byte_array_append (frame, header, 4);
-  }
-  g_byte_array_append (frame, mask, 4);
-  for (gsize i = 0; i < length; i++) {
-    guint8 byte = text[i] ^ mask[i % 4];
-
-    g_byte_array_append (frame, &byte, 1);
-  }
-
-  raw_client_write (raw, frame->data, frame->len);
+  raw_client_send_frame (raw, 0x1, TRUE, (const guint8 *) text, strlen (text));
 }
 
 static void
@@ -536,15 +571,21 @@ socket_connect_cb (GObject      *source,
   g_assert_no_error (error);
 }
 
+/* A TCP connection from @source_ip (NULL: any), and nothing sent yet. */
 static RawClient *
-raw_client_connect (Fixture *f)
+raw_client_connect_tcp (Fixture    *f,
+                        const char *source_ip)
 {
   g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
   g_autoptr(GSocketAddress) address = NULL;
-  g_autofree char *request = NULL;
   RawClient *raw = g_new0 (RawClient, 1);
 
   g_socket_client_set_enable_proxy (socket_client, FALSE);
+  if (source_ip != NULL) {
+    g_autoptr(GSocketAddress) local = g_inet_socket_address_new_from_string (source_ip, 0);
+
+    g_socket_client_set_local_address (socket_client, local);
+  }
   raw->in = g_byte_array_new ();
   raw->cancellable = g_cancellable_new ();
   g_queue_init (&raw->messages);
@@ -555,6 +596,17 @@ raw_client_connect (Fixture *f)
                                  socket_connect_cb, raw);
   WAIT_UNTIL (raw->conn != NULL);
 
+  return raw;
+}
+
+/* Sends the handshake and waits for its answer, which is 101 or the end
+ * of the stream (TRUE for 101). */
+static gboolean
+raw_client_try_handshake (Fixture   *f,
+                          RawClient *raw)
+{
+  g_autofree char *request = NULL;
+
   request = g_strdup_printf ("GET /ws HTTP/1.1\r\n"
                              "Host: 127.0.0.1:%u\r\n"
                              "Upgrade: websocket\r\n"
@@ -564,8 +616,17 @@ raw_client_connect (Fixture *f)
                              "\r\n", pl_server_get_port (f->server));
   raw_client_write (raw, (const guint8 *) request, strlen (request));
   raw_client_read (raw);
-  WAIT_UNTIL (raw->handshake_done || raw->eof);
-  g_assert_true (raw->handshake_done);
+  WAIT_UNTIL (raw->handshake_done || raw->refused || raw->eof);
+
+  return raw->handshake_done;
+}
+
+static RawClient *
+raw_client_connect (Fixture *f)
+{
+  RawClient *raw = raw_client_connect_tcp (f, NULL);
+
+  g_assert_true (raw_client_try_handshake (f, raw));
 
   return raw;
 }
@@ -1434,7 +1495,8 @@ test_too_large (Fixture       *f,
   client_sync_nothing_else (b);
 }
 
-/* Past libsoup's own limit the socket is dropped without an answer. */
+/* Far past the limit, the same answer: `too-large` and close 1009 (libsoup
+ * dropped such a socket without either). */
 static void
 test_too_large_beyond_limit (Fixture       *f,
                              gconstpointer  data)
@@ -1445,7 +1507,8 @@ test_too_large_beyond_limit (Fixture       *f,
 
   start_call (a, b, CALL_1);
   client_send (a, huge);
-  WAIT_UNTIL (a->closed);
+  client_expect_error (a, "too-large", "peers", NULL);
+  client_expect_closed (a, PL_WS_CLOSE_TOO_BIG);
   client_expect_hangup (b, CALL_1, "disconnected");
   client_new_registered (f, "1001");
 }
@@ -1741,6 +1804,305 @@ test_binary_run (Fixture       *f,
   g_assert_cmpuint (count_lines_with (sp->lines, dialing), ==, 1);
 }
 
+/* --- issue 9: bounds on what a client can make the server hold ----------- */
+
+static GByteArray *
+filled (const char *head,
+        gsize       total,
+        char        fill)
+{
+  GByteArray *bytes = g_byte_array_sized_new (total);
+
+  g_byte_array_append (bytes, (const guint8 *) head, strlen (head));
+  g_byte_array_set_size (bytes, total);
+  memset (bytes->data + strlen (head), fill, total - strlen (head));
+
+  return bytes;
+}
+
+static void
+raw_client_register (RawClient  *raw,
+                     const char *number)
+{
+  g_autofree char *text = g_strdup_printf ("{\"type\":\"register\",\"number\":\"%s\"}", number);
+  g_autofree char *answer = NULL;
+
+  raw_client_send_text (raw, text);
+  answer = raw_client_next (raw);
+  g_assert_nonnull (strstr (answer, "\"registered\""));
+}
+
+static void
+assert_raw_error (RawClient  *raw,
+                  const char *code,
+                  const char *ref,
+                  const char *call_id)
+{
+  g_autofree char *text = raw_client_next (raw);
+  g_autoptr(JsonNode) node = json_from_string (text, NULL);
+  JsonObject *object = json_node_get_object (node);
+
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (object, "code"), ==, code);
+  g_assert_cmpstr (json_object_get_string_member_with_default (object, "ref", NULL), ==, ref);
+  g_assert_cmpstr (json_object_get_string_member_with_default (object, "call_id", NULL), ==, call_id);
+}
+
+/* The limit is on the message, not the frame: a fragmented message is
+ * refused at the fragment that passes it, before the rest is sent. */
+static void
+test_too_large_fragments (Fixture       *f,
+                          gconstpointer  data)
+{
+  Client *b = client_new_registered (f, "1002");
+  RawClient *a = raw_client_connect (f);
+  g_autoptr(GByteArray) first = filled ("{\"type\":\"ice\",\"call_id\":\"" CALL_1 "\","
+                                        "\"sdp_mline_index\":0,\"candidate\":\"", 40000, 'x');
+  g_autoptr(GByteArray) more = filled ("", 40000, 'x');
+  g_autofree char *call = NULL;
+
+  raw_client_register (a, "1001");
+  call = g_strdup_printf ("{\"type\":\"call\",\"call_id\":\"%s\",\"to\":\"1002\",\"sdp\":\"%s\"}",
+                          CALL_1, SDP_OFFER);
+  raw_client_send_text (a, call);
+  g_free (client_next (b));
+
+  raw_client_send_frame (a, 0x1, FALSE, first->data, first->len);
+  raw_client_send_frame (a, 0x0, FALSE, more->data, more->len);
+  /* 80,000 bytes so far: answered now, with what the first bytes said. */
+  assert_raw_error (a, "too-large", "ice", CALL_1);
+  WAIT_UNTIL (a->got_close);
+  g_assert_cmpuint (a->close_code, ==, 1009);
+
+  /* The rest of a 30 MiB message is read and dropped, never held. */
+  for (guint i = 0; i < 30 * 1024 * 1024 / more->len; i++)
+    raw_client_send_frame (a, 0x0, FALSE, more->data, more->len);
+  raw_client_send_frame (a, 0x8, TRUE, (const guint8 *) "\x03\xe9", 2);
+  WAIT_UNTIL (a->eof);
+  client_expect_hangup (b, CALL_1, "disconnected");
+  client_sync_nothing_else (b);
+}
+
+/* 100,000 levels of nesting in four 50 KB fragments, before registering:
+ * this crashed the server (json-glib's parser recursing). */
+static void
+test_depth_bomb (Fixture       *f,
+                 gconstpointer  data)
+{
+  RawClient *a = raw_client_connect (f);
+  RawClient *c = raw_client_connect (f);
+  g_autoptr(GByteArray) deep = filled ("{\"type\":\"peers\",\"x\":", 200000, '[');
+  g_autoptr(GByteArray) small = filled ("{\"type\":\"peers\",\"x\":", 60000, '[');
+
+  for (guint i = 0; i < 4; i++)
+    raw_client_send_frame (a, i == 0 ? 0x1 : 0x0, i == 3, deep->data + i * 50000, 50000);
+  assert_raw_error (a, "too-large", "peers", NULL);
+  WAIT_UNTIL (a->got_close);
+  g_assert_cmpuint (a->close_code, ==, 1009);
+
+  /* Within the size limit, the depth limit answers. */
+  raw_client_send_frame (c, 0x1, TRUE, small->data, small->len);
+  assert_raw_error (c, "bad-request", NULL, NULL);
+  raw_client_register (c, "1003");
+
+  client_new_registered (f, "1001");
+}
+
+/* One frame far over the limit: `too-large` and close 1009, as for one just
+ * over it, and the socket is closed only after the close handshake (no
+ * reset; a reset would lose the close frame). */
+static void
+test_too_large_one_frame (Fixture       *f,
+                          gconstpointer  data)
+{
+  RawClient *a = raw_client_connect (f);
+  g_autoptr(GByteArray) huge = filled ("{\"type\":\"peers\",\"pad\":\"", 200 * 1024, 'x');
+
+  raw_client_register (a, "1001");
+  raw_client_send_frame (a, 0x1, TRUE, huge->data, huge->len);
+  assert_raw_error (a, "too-large", "peers", NULL);
+  WAIT_UNTIL (a->got_close);
+  g_assert_cmpuint (a->close_code, ==, 1009);
+  raw_client_send_frame (a, 0x8, TRUE, (const guint8 *) "\x03\xf1", 2);
+  WAIT_UNTIL (a->eof);
+}
+
+static void
+test_handshake_timeout (Fixture       *f,
+                        gconstpointer  data)
+{
+  RawClient *silent[50];
+  RawClient *late;
+  Client *phone;
+
+  g_object_set (f->server, "handshake-timeout", 1, "register-timeout", 0, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (silent); i++) {
+    silent[i] = raw_client_connect_tcp (f, NULL);
+    raw_client_read (silent[i]);
+  }
+  phone = client_new_registered (f, "1001");
+
+  for (guint i = 0; i < G_N_ELEMENTS (silent); i++)
+    WAIT_UNTIL (silent[i]->eof);
+  g_assert_false (silent[0]->handshake_done);
+
+  /* A handshake in time is not cut, nor what follows it. */
+  late = raw_client_connect (f);
+  raw_client_register (late, "1002");
+  g_assert_false (phone->closed);
+}
+
+static void
+test_register_timeout (Fixture       *f,
+                       gconstpointer  data)
+{
+  Client *registered;
+  Client *idle;
+  Client *refused;
+
+  g_object_set (f->server, "register-timeout", 1, NULL);
+  registered = client_new_registered (f, "1001");
+  idle = client_connect (f);
+  /* Refused registrations do not count. */
+  refused = client_connect (f);
+  client_send (refused, "{\"type\":\"register\",\"number\":\"1001\"}");
+  client_expect_error (refused, "number-taken", "register", NULL);
+
+  client_expect_closed (idle, PL_WS_CLOSE_POLICY_VIOLATION);
+  client_expect_closed (refused, PL_WS_CLOSE_POLICY_VIOLATION);
+  g_assert_false (registered->closed);
+  client_sync (registered);
+}
+
+static void
+test_max_connections (Fixture       *f,
+                      gconstpointer  data)
+{
+  RawClient *fourth;
+  Client *clients[3];
+
+  g_object_set (f->server, "max-connections", 3, NULL);
+  for (guint i = 0; i < 3; i++)
+    clients[i] = client_connect (f);
+
+  fourth = raw_client_connect_tcp (f, NULL);
+  g_assert_false (raw_client_try_handshake (f, fourth));
+  g_assert_true (fourth->refused);
+
+  client_close (clients[0]);
+  WAIT_UNTIL (pl_server_get_n_connections (f->server) == 2);
+  client_connect (f);
+}
+
+static void
+test_max_connections_per_address (Fixture       *f,
+                                  gconstpointer  data)
+{
+  RawClient *third;
+  RawClient *other;
+
+  g_object_set (f->server, "max-connections-per-address", 2, NULL);
+  client_connect (f);
+  raw_client_connect (f);
+
+  third = raw_client_connect_tcp (f, "127.0.0.1");
+  g_assert_false (raw_client_try_handshake (f, third));
+  g_assert_true (third->refused);
+
+  other = raw_client_connect_tcp (f, "127.0.0.2");
+  g_assert_true (raw_client_try_handshake (f, other));
+  raw_client_register (other, "1002");
+}
+
+/* 200 connections at once while the server is busy: the kernel completes
+ * every one of them (the backlog was 10, and most waited for a SYN resend,
+ * 1 s or more). */
+static void
+test_listen_backlog (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address =
+    g_inet_socket_address_new (loopback, pl_server_get_port (f->server));
+  GSocket *sockets[200];
+  gint64 deadline;
+  guint connected = 0;
+
+  /* The main context does not run here: nothing is accepted meanwhile. */
+  for (guint i = 0; i < G_N_ELEMENTS (sockets); i++) {
+    g_autoptr(GError) error = NULL;
+
+    sockets[i] = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                               G_SOCKET_PROTOCOL_TCP, &error);
+    g_assert_no_error (error);
+    g_socket_set_blocking (sockets[i], FALSE);
+    if (!g_socket_connect (sockets[i], address, NULL, &error))
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  }
+
+  /* On loopback a completed connect takes microseconds; a dropped SYN is
+   * sent again after one second. */
+  deadline = g_get_monotonic_time () + 500 * G_TIME_SPAN_MILLISECOND;
+  for (guint i = 0; i < G_N_ELEMENTS (sockets); i++) {
+    gint64 left = MAX (deadline - g_get_monotonic_time (), 0);
+
+    g_socket_set_timeout (sockets[i], 0);
+    if (g_socket_condition_timed_wait (sockets[i], G_IO_OUT, left, NULL, NULL) &&
+        g_socket_check_connect_result (sockets[i], NULL))
+      connected++;
+  }
+  g_assert_cmpuint (connected, ==, G_N_ELEMENTS (sockets));
+
+  for (guint i = 0; i < G_N_ELEMENTS (sockets); i++) {
+    g_socket_close (sockets[i], NULL);
+    g_object_unref (sockets[i]);
+  }
+  /* They all count until libsoup has seen them close. */
+  g_object_set (f->server, "max-connections", 0, NULL);
+  client_new_registered (f, "1001");
+}
+
+/* A phone that stops reading while the other party floods it: dropped once
+ * what waits for it passes the bound, and the call ends. */
+static void
+test_not_reading (Fixture       *f,
+                  gconstpointer  data)
+{
+  Client *a = client_new_registered (f, "1001");
+  RawClient *v = raw_client_connect (f);
+  g_autoptr(GByteArray) pad = filled ("", 60000, 'c');
+  g_autoptr(GString) ice = g_string_new (NULL);
+  g_autofree char *call = NULL;
+  gsize sent = 0;
+
+  pl_server_set_rate_limit (f->server, 0);
+  g_object_set (f->server, "max-send-queue", 256 * 1024, NULL);
+  raw_client_register (v, "1002");
+  call = g_strdup_printf ("{\"type\":\"call\",\"call_id\":\"%s\",\"to\":\"1002\",\"sdp\":\"%s\"}",
+                          CALL_1, SDP_OFFER);
+  client_send (a, call);
+  g_free (raw_client_next (v));
+
+  /* v reads nothing from now on. */
+  g_cancellable_cancel (v->cancellable);
+  WAIT_UNTIL (!v->reading);
+
+  g_string_printf (ice, "{\"type\":\"ice\",\"call_id\":\"%s\",\"sdp_mline_index\":0,"
+                   "\"candidate\":\"%.*s\"}", CALL_1, (int) pad->len, (const char *) pad->data);
+  /* The kernel's buffers take a few MiB first; 64 MiB is far past them. */
+  while (sent < 64 * 1024 * 1024 && g_queue_is_empty (&a->messages)) {
+    client_send (a, ice->str);
+    sent += ice->len;
+    /* Let the server read and forward as it goes. */
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+  }
+  g_test_message ("v dropped after %" G_GSIZE_FORMAT " bytes were sent to it", sent);
+  client_expect_hangup (a, CALL_1, "disconnected");
+  g_assert_cmpuint (sent, <, 64 * 1024 * 1024);
+  WAIT_UNTIL (pl_server_get_n_connections (f->server) == 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1774,6 +2136,15 @@ main (int   argc,
   ADD ("peers", test_peers);
   ADD ("too-large", test_too_large);
   ADD ("too-large/beyond-limit", test_too_large_beyond_limit);
+  ADD ("too-large/fragments", test_too_large_fragments);
+  ADD ("too-large/one-frame", test_too_large_one_frame);
+  ADD ("depth-bomb", test_depth_bomb);
+  ADD ("limits/handshake-timeout", test_handshake_timeout);
+  ADD ("limits/register-timeout", test_register_timeout);
+  ADD ("limits/max-connections", test_max_connections);
+  ADD ("limits/max-connections-per-address", test_max_connections_per_address);
+  ADD ("limits/listen-backlog", test_listen_backlog);
+  ADD ("limits/not-reading", test_not_reading);
   ADD ("rate-limited", test_rate_limited);
   ADD ("defaults", test_rate_limit_default);
   ADD ("client/paced", test_client_paced);
