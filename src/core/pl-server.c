@@ -913,12 +913,8 @@ on_service_incoming (GSocketService    *service,
     return TRUE;
   }
 
-  if (!soup_server_accept_iostream (self->soup_server, G_IO_STREAM (connection), local, remote,
-                                    &error)) {
-    g_message ("cannot serve the connection from %s: %s", peer, error->message);
-    return TRUE;
-  }
-
+  /* Counted first: libsoup may read the handshake and answer it before
+   * soup_server_accept_iostream () returns. */
   pending = g_new0 (Pending, 1);
   pending->stream = g_object_ref (connection);
   pending->remote = g_object_ref (remote);
@@ -927,6 +923,15 @@ on_service_incoming (GSocketService    *service,
   pending->accepted_at = g_get_monotonic_time ();
   g_hash_table_insert (self->pending, pending->remote, pending);
   address_count_add (self, pending->address, 1);
+
+  if (!soup_server_accept_iostream (self->soup_server, G_IO_STREAM (connection), local, remote,
+                                    &error)) {
+    g_message ("cannot serve the connection from %s: %s", pending->peer, error->message);
+    if (g_hash_table_lookup (self->pending, remote) == pending) {
+      address_count_add (self, pending->address, -1);
+      g_hash_table_remove (self->pending, remote);
+    }
+  }
 
   return TRUE;
 }
