@@ -22,10 +22,12 @@
 
 /* Per-call bounds on what a remote party can make us keep (issue 9).
  *
- * Measured on loopback: webrtcbin with --ice-address sends 1 candidate per
- * call (about 90 bytes), aiortc 1.4 one per address and component (about
- * 70 bytes each), browsers a few per interface with extensions (up to ~150
- * bytes). A multi-homed browser with IPv6, TCP and TURN stays well under 40.
+ * Measured on loopback (tests/security): webrtcbin with --ice-address sends
+ * one host candidate per call (about 55 bytes, "candidate:1 1 UDP 2015363327
+ * 127.0.0.1 PORT typ host"), aiortc 1.4 one per address (84 bytes, with
+ * rtcp-mux), all in its SDP rather than trickled. Browsers send a few per
+ * interface with extensions (generation, ufrag, network-id: about 150 bytes);
+ * a multi-homed browser with IPv6, TCP and TURN stays well under 40.
  *
  * - MAX_PENDING_CANDIDATES: queued before the remote description is applied;
  * - MAX_REMOTE_CANDIDATES: handed to webrtcbin in the whole call (webrtcbin
