@@ -16,8 +16,8 @@ line), md2, or codec (an answer naming PCMU instead of the offered Opus).
 Commands on stdin, one a line: `dial N`, `hangup`, `quit`. Events on stdout,
 one JSON object a line like partyline-cli's (`event`, `t`): registered, call
 (`state`: dialing, incoming, connecting, active, ended with `reason`),
-audio-in (first frame received from the other side) and sdp (`sent`: what
-was signalled, after rewriting).
+audio-in (first frame received from the other side), ice-in (each remote
+candidate) and sdp (`sent`: what was signalled, after rewriting).
 
 Loopback only: aioice 0.8 (ice.get_host_addresses) skips 127.0.0.1, which
 inside tests/netns-run (only lo) leaves no candidate at all, so it is made
@@ -184,6 +184,7 @@ class AioPeer:
 
     async def add_candidate(self, msg):
         cand = msg.get('candidate') or ''
+        emit('ice-in', candidate=cand)
         if not cand:
             return
         c = candidate_from_sdp(cand.split(':', 1)[1])
