@@ -16,6 +16,28 @@
 #include "pl-error.h"
 #include "pl-peer.h"
 #include "pl-resources.h"
+#include "pl-sdp.h"
+
+#include <string.h>
+
+/* Per-call bounds on what a remote party can make us keep (issue 9).
+ *
+ * Measured on loopback (tests/security): webrtcbin with --ice-address sends
+ * one host candidate per call (about 55 bytes, "candidate:1 1 UDP 2015363327
+ * 127.0.0.1 PORT typ host"), aiortc 1.4 one per address (84 bytes, with
+ * rtcp-mux), all in its SDP rather than trickled. Browsers send a few per
+ * interface with extensions (generation, ufrag, network-id: about 150 bytes);
+ * a multi-homed browser with IPv6, TCP and TURN stays well under 40.
+ *
+ * - MAX_PENDING_CANDIDATES: queued before the remote description is applied;
+ * - MAX_REMOTE_CANDIDATES: handed to webrtcbin in the whole call (webrtcbin
+ *   keeps every one of them until the call is stable, libnice for ever);
+ * - MAX_CANDIDATE_LENGTH: bytes of one candidate line.
+ *
+ * Beyond them candidates are dropped, with one g_message per call. */
+#define MAX_PENDING_CANDIDATES 64
+#define MAX_REMOTE_CANDIDATES  128
+#define MAX_CANDIDATE_LENGTH   1024
 
 
 typedef struct {
@@ -44,7 +66,10 @@ struct _PlCall
   gboolean           remote_set;
   gboolean           answer_requested;
   char              *remote_offer;     /* until the pipeline can take it */
+  char              *local_offer;      /* our own offer, to check the answer against */
   GArray            *pending_candidates;
+  guint              remote_candidates; /* accepted so far, queued or given */
+  gboolean           candidates_dropped; /* told the log once */
 
   gint64             started_at;       /* dial, or answer */
   gint64             active_at;
@@ -229,6 +254,8 @@ on_peer_local_description (PlPeer     *peer,
   g_debug ("%s: %s ready after %.1f ms", self->id, type, ms_between (self->started_at, when));
 
   if (self->direction == PL_CALL_DIRECTION_OUTGOING) {
+    g_free (self->local_offer);
+    self->local_offer = g_strdup (sdp);
     msg = pl_message_new (PL_MESSAGE_CALL);
     msg->to = g_strdup (self->peer_number);
     msg->sdp = g_strdup (sdp);
@@ -352,20 +379,61 @@ on_peer_stats (PlPeer      *peer,
 
 static void
 on_peer_failed (PlPeer     *peer,
+                int         code,
                 const char *message,
                 gpointer    user_data)
 {
   PlCall *self = user_data;
 
   g_message ("call %s with %s failed: %s", self->id, self->peer_number, message);
-  /* Bus errors name the element first; the source fragments of pipelines/
-   * name theirs `source` (autoaudiosrc's child: source-actual-src-…). */
   if (self->error == NULL)
-    self->error = g_error_new_literal (PL_CALL_ERROR,
-                                       g_str_has_prefix (message, "source")
-                                       ? PL_CALL_ERROR_SOURCE : PL_CALL_ERROR_PIPELINE,
-                                       message);
+    self->error = g_error_new_literal (PL_CALL_ERROR, code, message);
   end_call (self, "failed", TRUE);
+}
+
+/* Fails the call on our side with @error (taken). */
+static void
+fail_call (PlCall *self,
+           GError *error)
+{
+  g_message ("call %s with %s failed: %s", self->id, self->peer_number, error->message);
+  if (self->error == NULL)
+    self->error = error;
+  else
+    g_error_free (error);
+  end_call (self, "failed", TRUE);
+}
+
+/* Whether a remote candidate may be kept, within the call's bounds. */
+static gboolean
+accept_remote_candidate (PlCall     *self,
+                         const char *candidate)
+{
+  const char *why = NULL;
+
+  /* End of candidates costs nothing. */
+  if (*candidate == '\0')
+    return TRUE;
+
+  if (strlen (candidate) > MAX_CANDIDATE_LENGTH)
+    why = "longer than " G_STRINGIFY (MAX_CANDIDATE_LENGTH) " bytes";
+  else if (!pl_sdp_candidate_is_usable (candidate))
+    return FALSE;   /* malformed or mDNS: pl-peer would drop it too */
+  else if (self->remote_candidates >= MAX_REMOTE_CANDIDATES)
+    why = "more than " G_STRINGIFY (MAX_REMOTE_CANDIDATES) " in the call";
+  else if (!self->remote_set && self->pending_candidates->len >= MAX_PENDING_CANDIDATES)
+    why = "more than " G_STRINGIFY (MAX_PENDING_CANDIDATES) " before the remote description";
+
+  if (why != NULL) {
+    if (!self->candidates_dropped)
+      g_message ("call %s with %s: dropping remote ICE candidates (%s)", self->id,
+                 self->peer_number, why);
+    self->candidates_dropped = TRUE;
+    return FALSE;
+  }
+
+  self->remote_candidates++;
+  return TRUE;
 }
 
 static void
@@ -433,6 +501,7 @@ pl_call_finalize (GObject *object)
   g_free (self->reason);
   g_clear_error (&self->error);
   g_free (self->remote_offer);
+  g_free (self->local_offer);
   _pl_resources_add (&_pl_resources_calls, -1);
 
   G_OBJECT_CLASS (pl_call_parent_class)->finalize (object);
@@ -666,10 +735,22 @@ _pl_call_handle_message (PlCall          *self,
       break;
     }
     g_clear_handle_id (&self->ring_timeout_id, g_source_remove);
+    {
+      GError *error = NULL;
+
+      /* An answer that does not take our Opus would leave the call in
+       * `connecting` with no audio: fail it now, saying why. */
+      if (!pl_sdp_check_answer (self->local_offer, msg->sdp, &error)) {
+        fail_call (self, error);
+        break;
+      }
+    }
     pl_peer_set_remote_description (self->peer, GST_WEBRTC_SDP_TYPE_ANSWER, msg->sdp);
     break;
 
   case PL_MESSAGE_ICE:
+    if (msg->candidate == NULL || !accept_remote_candidate (self, msg->candidate))
+      break;
     if (!self->remote_set) {
       PendingCandidate pending = { MAX (msg->sdp_mline_index, 0), g_strdup (msg->candidate) };
 

@@ -32,6 +32,7 @@ typedef enum {
   PL_CALL_ERROR_NEGOTIATION,
   PL_CALL_ERROR_INVALID_STATE,
   PL_CALL_ERROR_SOURCE,        /* the audio source (microphone, file) cannot be opened */
+  PL_CALL_ERROR_PEER_AUTHENTICATION, /* the peer's DTLS certificate does not match its SDP */
 } PlCallError;
 
 #define PL_PROTOCOL_ERROR (pl_protocol_error_quark ())

@@ -21,6 +21,7 @@
 #include "pl-error.h"
 #include "pl-media-private.h"
 #include "pl-peer.h"
+#include "pl-sdp.h"
 #include "pl-shared-source.h"
 #include "pl-signaling-client.h"
 
@@ -208,7 +209,7 @@ handle_incoming_call (PlLine          *self,
     return;
   }
 
-  payload_type = pl_peer_find_opus_payload_type (msg->sdp);
+  payload_type = pl_sdp_find_opus_payload_type (msg->sdp);
   if (payload_type < 0) {
     g_message ("refusing a call from %s: the offer has no Opus audio", msg->from);
     send_hangup (self, msg->call_id, "failed");

@@ -26,6 +26,7 @@
 #include "pl-peer.h"
 #include "pl-error.h"
 #include "pl-resources.h"
+#include "pl-sdp.h"
 #include "pl-shared-source.h"
 #include "pl-worker.h"
 
@@ -56,6 +57,13 @@ typedef struct {
   int             gathering_done;   /* atomic */
   int             muted;            /* atomic */
   GBytes         *silence;          /* sent in place of each frame while muted */
+
+  /* Peer authentication: the media gate opens only once the certificate the
+   * peer showed in the DTLS handshake matched the fingerprint of its SDP. */
+  int             verified;         /* atomic: 0 not yet, 1 verified, -1 refused */
+  GMutex          verify_lock;      /* guards the two below */
+  char           *remote_sdp;       /* what set-remote-description was given */
+  char           *pending_pem;      /* a certificate seen before remote_sdp */
 } Shared;
 
 typedef enum {
@@ -145,6 +153,9 @@ shared_unref (gpointer data)
   g_clear_pointer (&shared->context, g_main_context_unref);
   gst_clear_object (&shared->receive_bin);
   g_clear_pointer (&shared->silence, g_bytes_unref);
+  g_mutex_clear (&shared->verify_lock);
+  g_free (shared->remote_sdp);
+  g_free (shared->pending_pem);
   g_free (shared->call_id);
   g_free (shared);
 }
@@ -221,14 +232,85 @@ peer_event_new (Shared   *shared,
   return event;
 }
 
+/* @code is a PlCallError. */
 static void
 post_failure (Shared     *shared,
+              PlCallError code,
               const char *message)
 {
   PeerEvent *event = peer_event_new (shared, EVENT_FAILED);
 
+  event->number = code;
   event->text = g_strdup (message);
   post_event (event);
+}
+
+/* Any thread, with verify_lock held. Pure computation: no GStreamer object
+ * is touched. A refusal is final, and posted once. */
+static void
+verify_locked (Shared     *shared,
+               const char *pem)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (pl_sdp_verify_certificate (shared->remote_sdp, pem, &error)) {
+    if (g_atomic_int_compare_and_exchange (&shared->verified, 0, 1))
+      g_debug ("%s: the peer's DTLS certificate matches its fingerprint", shared->call_id);
+    return;
+  }
+
+  if (g_atomic_int_get (&shared->verified) != -1) {
+    g_atomic_int_set (&shared->verified, -1);
+    post_failure (shared, PL_CALL_ERROR_PEER_AUTHENTICATION, error->message);
+  }
+}
+
+/* The DTLS thread, inside OpenSSL's verify callback (dtlsdec's peer-pem is
+ * set there, before the handshake ends and before any SRTP key exists).
+ * Reading peer-pem of the element that is notifying is safe; the transport's
+ * proxies of it are not (webrtcbin-1.22.md, bug 4), so they are never used. */
+static void
+on_dtls_peer_pem (GObject    *dtlsdec,
+                  GParamSpec *pspec,
+                  gpointer    user_data)
+{
+  Shared *shared = user_data;
+  g_autofree char *pem = NULL;
+
+  if (g_cancellable_is_cancelled (shared->cancellable))
+    return;
+
+  g_object_get (dtlsdec, "peer-pem", &pem, NULL);
+  if (pem == NULL)
+    return;
+
+  g_mutex_lock (&shared->verify_lock);
+  if (shared->remote_sdp == NULL) {
+    /* Verified as soon as the remote description is known. */
+    g_free (shared->pending_pem);
+    shared->pending_pem = g_steal_pointer (&pem);
+  } else {
+    verify_locked (shared, pem);
+  }
+  g_mutex_unlock (&shared->verify_lock);
+}
+
+/* Whichever thread adds it: webrtcbin creates a transport's dtlsdec while a
+ * description is applied, before any handshake can start. */
+static void
+on_webrtc_deep_element_added (GstBin     *bin,
+                              GstBin     *sub_bin,
+                              GstElement *element,
+                              gpointer    user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory == NULL ||
+      g_strcmp0 (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)), "dtlsdec") != 0)
+    return;
+
+  g_signal_connect_data (element, "notify::peer-pem", G_CALLBACK (on_dtls_peer_pem),
+                         shared_ref (user_data), shared_unref_closure, 0);
 }
 
 /* Reads a promise reply that holds @field (a GstWebRTCSessionDescription),
@@ -284,6 +366,7 @@ on_description_created (GstPromise *promise,
 
   if (description == NULL) {
     event->kind = EVENT_FAILED;
+    event->number = PL_CALL_ERROR_NEGOTIATION;
     event->text = g_strdup_printf ("could not create the %s: %s", field, error);
   } else {
     event->text = gst_sdp_message_as_text (description->sdp);
@@ -306,6 +389,7 @@ on_remote_description_set (GstPromise *promise,
 
   if (error != NULL) {
     event->kind = EVENT_FAILED;
+    event->number = PL_CALL_ERROR_NEGOTIATION;
     event->text = g_strdup_printf ("the remote description was refused: %s", error);
   }
   event->when = g_get_monotonic_time ();
@@ -388,6 +472,9 @@ on_send_buffer (GstPad          *pad,
   gsize size;
   const guint8 *payload;
 
+  /* Nothing goes to a peer that has not proven who it is. */
+  if (g_atomic_int_get (&shared->verified) != 1)
+    return GST_PAD_PROBE_DROP;
   if (!g_atomic_int_get (&shared->muted) || shared->silence == NULL)
     return GST_PAD_PROBE_OK;
   if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &in))
@@ -410,6 +497,18 @@ on_send_buffer (GstPad          *pad,
   GST_PAD_PROBE_INFO_DATA (info) = silent;
 
   return GST_PAD_PROBE_OK;
+}
+
+/* A streaming thread: what webrtcbin received, decrypted. None of it is
+ * played before the peer's certificate matched its fingerprint. */
+static GstPadProbeReturn
+on_receive_buffer (GstPad          *pad,
+                   GstPadProbeInfo *info,
+                   gpointer         user_data)
+{
+  Shared *shared = user_data;
+
+  return g_atomic_int_get (&shared->verified) == 1 ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
 /* A streaming thread: the first decoded buffer of the remote side. */
@@ -443,6 +542,10 @@ on_webrtc_pad_added (GstElement *webrtc,
     return;
   }
 
+  /* The media gate, before anything is linked to the pad. */
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     on_receive_buffer, shared_ref (shared), shared_unref);
+
   if (g_atomic_int_compare_and_exchange (&shared->receive_linked, 0, 1)) {
     branch = gst_object_ref (shared->receive_bin);
   } else {
@@ -455,7 +558,7 @@ on_webrtc_pad_added (GstElement *webrtc,
   gst_bin_add (GST_BIN (pipeline), branch);
   sink_pad = gst_element_get_static_pad (branch, "sink");
   if (gst_pad_link (pad, sink_pad) != GST_PAD_LINK_OK)
-    post_failure (shared, "could not link the received audio");
+    post_failure (shared, PL_CALL_ERROR_PIPELINE, "could not link the received audio");
   gst_element_sync_state_with_parent (branch);
 
   gst_object_unref (branch);
@@ -663,6 +766,20 @@ dispatch_event (PlPeer    *self,
     break;
 
   case EVENT_CONNECTION_STATE:
+    /* Connected means active only for a peer whose certificate matched. The
+     * verification ran inside the handshake, before DTLS (and so webrtcbin)
+     * could report connected; a refusal has posted its own failure. */
+    if (event->number == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+      int verified = g_atomic_int_get (&self->shared->verified);
+
+      if (verified == -1)
+        return;
+      if (verified == 0) {
+        g_signal_emit (self, signals[SIGNAL_FAILED], 0, PL_CALL_ERROR_PEER_AUTHENTICATION,
+                       "DTLS connected, but the peer's certificate was never verified");
+        return;
+      }
+    }
     /* With GST_DEBUG_DUMP_DOT_DIR set, every call leaves a graph of itself once connected. */
     if (event->number == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
       GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
@@ -686,7 +803,7 @@ dispatch_event (PlPeer    *self,
     break;
 
   case EVENT_FAILED:
-    g_signal_emit (self, signals[SIGNAL_FAILED], 0, event->text);
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0, (int) event->number, event->text);
     break;
 
   default:
@@ -716,7 +833,11 @@ on_bus_message (GstBus     *bus,
     GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
                                        self->name);
     text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (message->src), error->message);
-    g_signal_emit (self, signals[SIGNAL_FAILED], 0, text);
+    /* The source fragments of pipelines/ name theirs `source` (autoaudiosrc's
+     * child: source-actual-src-…). */
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0,
+                   g_str_has_prefix (text, "source") ? PL_CALL_ERROR_SOURCE : PL_CALL_ERROR_PIPELINE,
+                   text);
   } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT) {
     const GstStructure *s = gst_message_get_structure (message);
 
@@ -997,6 +1118,9 @@ build_pipeline (PlPeer  *self,
   g_signal_connect_data (self->webrtc, "notify::connection-state",
                          G_CALLBACK (on_webrtc_notify_connection_state),
                          shared_ref (self->shared), shared_unref_closure, 0);
+  g_signal_connect_data (self->webrtc, "deep-element-added",
+                         G_CALLBACK (on_webrtc_deep_element_added),
+                         shared_ref (self->shared), shared_unref_closure, 0);
   g_signal_connect_data (self->webrtc, "pad-added",
                          G_CALLBACK (on_webrtc_pad_added),
                          shared_ref (self->shared), shared_unref_closure, 0);
@@ -1087,9 +1211,10 @@ pl_peer_class_init (PlPeerClass *klass)
   signals[SIGNAL_STATS] =
     g_signal_new ("stats", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  /* (PlCallError code, message) */
   signals[SIGNAL_FAILED] =
     g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_STRING);
 }
 
 static void
@@ -1128,6 +1253,7 @@ pl_peer_new (const char          *call_id,
   self->shared->cancellable = g_object_ref (cancellable);
   self->shared->call_id = g_strdup (call_id);
   self->shared->context = g_main_context_ref_thread_default ();
+  g_mutex_init (&self->shared->verify_lock);
 
   return self;
 }
@@ -1270,9 +1396,21 @@ pl_peer_set_remote_description (PlPeer          *self,
   g_return_if_fail (sdp != NULL);
 
   if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK) {
-    post_failure (self->shared, "the remote SDP cannot be parsed");
+    post_failure (self->shared, PL_CALL_ERROR_NEGOTIATION, "the remote SDP cannot be parsed");
     return;
   }
+
+  /* The verifier knows what to expect before webrtcbin can start a handshake
+   * with it; a certificate that came first is checked now. */
+  g_mutex_lock (&self->shared->verify_lock);
+  g_free (self->shared->remote_sdp);
+  self->shared->remote_sdp = g_strdup (sdp);
+  if (self->shared->pending_pem != NULL) {
+    g_autofree char *pem = g_steal_pointer (&self->shared->pending_pem);
+
+    verify_locked (self->shared, pem);
+  }
+  g_mutex_unlock (&self->shared->verify_lock);
 
   description = gst_webrtc_session_description_new (type, message);
   promise = gst_promise_new_with_change_func (on_remote_description_set,
@@ -1287,24 +1425,14 @@ pl_peer_add_ice_candidate (PlPeer     *self,
                            guint       mline_index,
                            const char *candidate)
 {
-  g_auto(GStrv) words = NULL;
-
   g_return_if_fail (PL_IS_PEER (self));
   g_return_if_fail (candidate != NULL);
 
   if (!self->started || *candidate == '\0')
     return;
 
-  /* candidate:<foundation> <component> <transport> <priority> <address> <port> typ … */
-  words = g_strsplit (candidate, " ", 8);
-  if (g_strv_length (words) < 8 || !g_str_has_prefix (candidate, "candidate:")) {
-    g_debug ("%s: ignoring malformed candidate '%s'", self->name, candidate);
-    return;
-  }
-  /* mDNS host names are not resolved here; the peer-reflexive candidate that
-   * the connectivity checks discover takes their place. */
-  if (g_str_has_suffix (words[4], ".local")) {
-    g_debug ("%s: ignoring mDNS candidate %s", self->name, words[4]);
+  if (!pl_sdp_candidate_is_usable (candidate)) {
+    g_debug ("%s: ignoring candidate '%.80s' (malformed, or an mDNS host)", self->name, candidate);
     return;
   }
 
@@ -1378,47 +1506,6 @@ pl_peer_dump_dot (PlPeer  *self,
     return NULL;
 
   return g_steal_pointer (&path);
-}
-
-int
-pl_peer_find_opus_payload_type (const char *sdp)
-{
-  g_autoptr(GstSDPMessage) message = NULL;
-  guint n_media;
-
-  if (sdp == NULL || gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
-    return -1;
-
-  n_media = gst_sdp_message_medias_len (message);
-  for (guint i = 0; i < n_media; i++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media (message, i);
-    guint n_formats;
-
-    if (g_strcmp0 (gst_sdp_media_get_media (media), "audio") != 0)
-      continue;
-
-    n_formats = gst_sdp_media_formats_len (media);
-    for (guint f = 0; f < n_formats; f++) {
-      const char *format = gst_sdp_media_get_format (media, f);
-      g_autofree char *prefix = g_strdup_printf ("%s ", format);
-
-      for (guint a = 0; a < gst_sdp_media_attributes_len (media); a++) {
-        const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, a);
-
-        if (g_strcmp0 (attr->key, "rtpmap") == 0 && attr->value != NULL &&
-            g_str_has_prefix (attr->value, prefix) &&
-            g_ascii_strncasecmp (attr->value + strlen (prefix), "opus/48000", 10) == 0) {
-          gint64 pt = g_ascii_strtoll (format, NULL, 10);
-
-          if (pt >= 0 && pt <= 127)
-            return pt;
-        }
-      }
-    }
-    return -1;
-  }
-
-  return -1;
 }
 
 guint

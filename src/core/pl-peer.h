@@ -48,10 +48,6 @@ GstElement *pl_peer_get_pipeline           (PlPeer *self);
 char       *pl_peer_dump_dot               (PlPeer  *self,
                                             GError **error);
 
-/* Finds the Opus payload type of the first audio m-line of an SDP offer;
- * -1 when the offer has none. */
-int         pl_peer_find_opus_payload_type (const char *sdp);
-
 /* The teardown recipe of webrtcbin-1.22.md: stop our callbacks, drain
  * webrtcbin's operation queue, NULL on the teardown pool, drop the pipeline
  * on the main thread. Completes once the pipeline is in NULL. Idempotent. */
