@@ -76,6 +76,26 @@ is_call_id_char (char c)
   return g_ascii_isalnum (c) || c == '_' || c == '-';
 }
 
+/* The string @node holds, or NULL when it holds none. json-glib decodes an
+ * escaped unpaired surrogate ("\ud800") into bytes that are not UTF-8;
+ * such a string is not one: nothing of it may reach a reply or a forwarded
+ * message, which must be UTF-8 text (a WebSocket text frame). */
+static const char *
+node_get_utf8 (JsonNode *node)
+{
+  const char *value;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  value = json_node_get_string (node);
+  if (!g_utf8_validate (value, -1, NULL))
+    return NULL;
+
+  return value;
+}
+
 /* Extraction from the JSON object: type checks only. An absent member and a
  * JSON null are both "absent". */
 
@@ -96,6 +116,8 @@ read_string (JsonObject *object,
 
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     return bad_request (error, "field '%s' must be a string", field);
+  if (node_get_utf8 (node) == NULL)
+    return bad_request (error, "field '%s' is not valid UTF-8 (an unpaired surrogate?)", field);
 
   g_free (*out);
   *out = g_strdup (json_node_get_string (node));
@@ -151,7 +173,7 @@ read_string_array (JsonObject *object,
   for (guint i = 0; i < length; i++) {
     JsonNode *element = json_array_get_element (array, i);
 
-    if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
+    if (node_get_utf8 (element) == NULL)
       return bad_request (error, "field '%s' must be an array of strings", field);
 
     g_ptr_array_add (strings, g_strdup (json_node_get_string (element)));
@@ -417,7 +439,6 @@ pl_message_parse (const char *text,
   PlMessageReal *real;
   JsonObject *object;
   JsonNode *root;
-  JsonNode *node;
 
   g_return_val_if_fail (text != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -434,7 +455,10 @@ pl_message_parse (const char *text,
 
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, text, length, &local_error)) {
-    bad_request (error, "message is not JSON: %s", local_error->message);
+    /* json-glib quotes the offending token as it decoded it. */
+    g_autofree char *reason = g_utf8_make_valid (local_error->message, -1);
+
+    bad_request (error, "message is not JSON: %s", reason);
     return NULL;
   }
 
@@ -448,17 +472,11 @@ pl_message_parse (const char *text,
   real = (PlMessageReal *) pl_message_new (PL_MESSAGE_UNKNOWN);
   real->object = json_object_ref (object);
 
-  node = json_object_get_member (object, "type");
-  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-      json_node_get_value_type (node) == G_TYPE_STRING) {
-    real->pub.type_name = g_strdup (json_node_get_string (node));
-    real->pub.type = pl_message_type_from_string (real->pub.type_name);
-  }
-
-  node = json_object_get_member (object, "call_id");
-  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-      json_node_get_value_type (node) == G_TYPE_STRING)
-    real->pub.call_id = g_strdup (json_node_get_string (node));
+  /* A "type" or "call_id" that is not UTF-8 is not one (node_get_utf8 ()):
+   * the error reply carries neither as `ref` or `call_id`. */
+  real->pub.type_name = g_strdup (node_get_utf8 (json_object_get_member (object, "type")));
+  real->pub.type = pl_message_type_from_string (real->pub.type_name);
+  real->pub.call_id = g_strdup (node_get_utf8 (json_object_get_member (object, "call_id")));
 
   return &real->pub;
 }
