@@ -429,6 +429,59 @@ pl_message_free (PlMessage *msg)
   g_free (real);
 }
 
+static gboolean
+is_json_space (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* A frame is one JSON object. json-glib 1.6 accepts several top-level
+ * values ("{…}{…}", "5 {…}"), keeps the last one and leaks the others
+ * (found by fuzz-protocol), so this refuses, before json-glib sees it, text
+ * that does not start with an object or has more than white space after
+ * its end. Unbalanced text is left to json-glib to refuse. */
+static gboolean
+check_single_object (const char *text,
+                     gsize       length,
+                     GError    **error)
+{
+  gboolean in_string = FALSE;
+  gsize depth = 0;
+  gsize i = 0;
+
+  while (i < length && is_json_space (text[i]))
+    i++;
+  if (i == length)
+    return TRUE;
+  if (text[i] != '{')
+    return bad_request (error, "message is not a JSON object");
+
+  for (; i < length; i++) {
+    char c = text[i];
+
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0)
+        break;
+    }
+  }
+
+  for (i++; i < length; i++) {
+    if (!is_json_space (text[i]))
+      return bad_request (error, "message is not one JSON object (more follows it)");
+  }
+
+  return TRUE;
+}
+
 PlMessage *
 pl_message_parse (const char *text,
                   gssize      length,
@@ -452,6 +505,9 @@ pl_message_parse (const char *text,
     bad_request (error, "message is not valid UTF-8 text");
     return NULL;
   }
+
+  if (!check_single_object (text, length, error))
+    return NULL;
 
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, text, length, &local_error)) {

@@ -748,6 +748,23 @@ test_unpaired_surrogate (void)
   g_assert_true (g_utf8_validate (error->message, -1, NULL));
 }
 
+/* One frame, one object: json-glib 1.6 would take the last of several
+ * top-level values and leak the others (found by fuzz-protocol). */
+static void
+test_single_object (void)
+{
+  g_autoptr(PlMessage) msg = NULL;
+
+  assert_unparsable ("{\"type\":\"peers\"}{\"type\":\"peers\"}", -1);
+  assert_unparsable ("{\"type\":\"peers\"} [1]", -1);
+  assert_unparsable ("\"peers\"{\"type\":\"peers\"}", -1);
+  assert_unparsable ("5 {\"type\":\"peers\"}", -1);
+  assert_unparsable ("[{\"type\":\"peers\"}]", -1);
+
+  msg = parse_valid (" \r\n{\"type\":\"peers\",\"x\":\"}{\\\"]\",\"y\":[{}]}\t\n ", TO_SERVER);
+  g_assert_cmpint (msg->type, ==, PL_MESSAGE_PEERS);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -778,6 +795,7 @@ main (int   argc,
   g_test_add_func ("/partyline/protocol/build-error", test_build_error);
   g_test_add_func ("/partyline/protocol/build-hangup", test_build_hangup);
   g_test_add_func ("/partyline/protocol/unpaired-surrogate", test_unpaired_surrogate);
+  g_test_add_func ("/partyline/protocol/single-object", test_single_object);
 
   return g_test_run ();
 }
