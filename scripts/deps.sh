@@ -15,10 +15,15 @@ PL_DEPS=(
   librsvg2-common xvfb xauth dbus imagemagick xdotool xclip fonts-cantarell fonts-noto-cjk
   python3-gi
   valgrind
+  clang-14 libclang-rt-14-dev
 )
 # scripts/test-sanitizers needs valgrind (above; it brings libc6-dbg) and
 # gcc's libasan8 and libubsan1, which come with build-essential (gcc-12 ->
 # libgcc-12-dev).
+# scripts/test-fuzz needs clang 14 and its libFuzzer and sanitizer runtimes:
+# libclang_rt.fuzzer-x86_64.a and libclang_rt.asan-x86_64.a are in
+# libclang-rt-14-dev (dpkg -S); clang-14 installs /usr/bin/clang-14, and
+# scripts/test-fuzz uses CC=clang-14.
 
 # Install the packages of PL_DEPS that are missing. A machine that has them
 # all does not touch the network.

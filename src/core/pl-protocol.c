@@ -76,6 +76,26 @@ is_call_id_char (char c)
   return g_ascii_isalnum (c) || c == '_' || c == '-';
 }
 
+/* The string @node holds, or NULL when it holds none. json-glib decodes an
+ * escaped unpaired surrogate ("\ud800") into bytes that are not UTF-8;
+ * such a string is not one: nothing of it may reach a reply or a forwarded
+ * message, which must be UTF-8 text (a WebSocket text frame). */
+static const char *
+node_get_utf8 (JsonNode *node)
+{
+  const char *value;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  value = json_node_get_string (node);
+  if (!g_utf8_validate (value, -1, NULL))
+    return NULL;
+
+  return value;
+}
+
 /* Extraction from the JSON object: type checks only. An absent member and a
  * JSON null are both "absent". */
 
@@ -96,6 +116,8 @@ read_string (JsonObject *object,
 
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     return bad_request (error, "field '%s' must be a string", field);
+  if (node_get_utf8 (node) == NULL)
+    return bad_request (error, "field '%s' is not valid UTF-8 (an unpaired surrogate?)", field);
 
   g_free (*out);
   *out = g_strdup (json_node_get_string (node));
@@ -151,7 +173,7 @@ read_string_array (JsonObject *object,
   for (guint i = 0; i < length; i++) {
     JsonNode *element = json_array_get_element (array, i);
 
-    if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
+    if (node_get_utf8 (element) == NULL)
       return bad_request (error, "field '%s' must be an array of strings", field);
 
     g_ptr_array_add (strings, g_strdup (json_node_get_string (element)));
@@ -434,43 +456,6 @@ scan_string (const char *text,
   return length;
 }
 
-/* The deepest nesting of objects and arrays in @text, counting only up to
- * @limit + 1: enough to refuse it. */
-static guint
-json_depth (const char *text,
-            gsize       length,
-            guint       limit)
-{
-  guint depth = 0;
-  guint deepest = 0;
-
-  for (gsize pos = 0; pos < length; pos++) {
-    gboolean escaped;
-
-    switch (text[pos]) {
-    case '"':
-      pos = scan_string (text, length, pos + 1, &escaped);
-      break;
-    case '{':
-    case '[':
-      depth++;
-      deepest = MAX (deepest, depth);
-      if (deepest > limit)
-        return deepest;
-      break;
-    case '}':
-    case ']':
-      if (depth > 0)
-        depth--;
-      break;
-    default:
-      break;
-    }
-  }
-
-  return deepest;
-}
-
 static gsize
 skip_space (const char *text,
             gsize       length,
@@ -585,6 +570,98 @@ pl_message_peek (const char *text,
   return msg;
 }
 
+static gboolean
+is_json_space (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The code unit of the \\uXXXX escape at @text, or -1. */
+static int
+read_unit (const char *text,
+           gsize       length)
+{
+  int unit = 0;
+
+  if (length < 6 || text[0] != '\\' || text[1] != 'u')
+    return -1;
+  for (guint k = 2; k < 6; k++) {
+    int digit = g_ascii_xdigit_value (text[k]);
+
+    if (digit < 0)
+      return -1;
+    unit = unit * 16 + digit;
+  }
+
+  return unit;
+}
+
+/* A frame is one JSON object. json-glib 1.6 accepts several top-level
+ * values ("{…}{…}", "5 {…}"), keeps the last one and leaks the others
+ * (found by fuzz-protocol), so this refuses, before json-glib sees it, text
+ * that does not start with an object or has more than white space after
+ * its end; and text nested deeper than PL_PROTOCOL_MAX_DEPTH, since
+ * json-glib's parser recurses once per level (100,000 levels overflowed
+ * the server's stack). Unbalanced text is left to json-glib to refuse. */
+static gboolean
+check_single_object (const char *text,
+                     gsize       length,
+                     GError    **error)
+{
+  gboolean in_string = FALSE;
+  gsize depth = 0;
+  gsize i = 0;
+
+  while (i < length && is_json_space (text[i]))
+    i++;
+  if (i == length)
+    return TRUE;
+  if (text[i] != '{')
+    return bad_request (error, "message is not a JSON object");
+
+  for (; i < length; i++) {
+    char c = text[i];
+
+    if (in_string) {
+      if (c == '\\' && i + 1 < length && text[i + 1] == 'u') {
+        int unit = read_unit (text + i, length - i);
+
+        /* json-glib 1.6 leaks a GString on an unpaired surrogate, and
+         * turns some into invalid UTF-8 (both found by fuzz-protocol). */
+        if (unit >= 0xdc00 && unit <= 0xdfff)
+          return bad_request (error, "message has an unpaired surrogate escape");
+        if (unit >= 0xd800 && unit <= 0xdbff) {
+          int low = read_unit (text + i + 6, length - i - MIN (length - i, 6));
+
+          if (length - i < 12 || low < 0xdc00 || low > 0xdfff)
+            return bad_request (error, "message has an unpaired surrogate escape");
+          i += 6;
+        }
+        i++;
+      } else if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '{' || c == '[') {
+      if (++depth > PL_PROTOCOL_MAX_DEPTH)
+        return bad_request (error, "message nests objects and arrays deeper than %d levels",
+                            PL_PROTOCOL_MAX_DEPTH);
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0)
+        break;
+    }
+  }
+
+  for (i++; i < length; i++) {
+    if (!is_json_space (text[i]))
+      return bad_request (error, "message is not one JSON object (more follows it)");
+  }
+
+  return TRUE;
+}
+
 PlMessage *
 pl_message_parse (const char *text,
                   gssize      length,
@@ -595,7 +672,6 @@ pl_message_parse (const char *text,
   PlMessageReal *real;
   JsonObject *object;
   JsonNode *root;
-  JsonNode *node;
 
   g_return_val_if_fail (text != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -610,15 +686,15 @@ pl_message_parse (const char *text,
     return NULL;
   }
 
-  if (json_depth (text, length, PL_PROTOCOL_MAX_DEPTH) > PL_PROTOCOL_MAX_DEPTH) {
-    bad_request (error, "message nests objects and arrays deeper than %d levels",
-                 PL_PROTOCOL_MAX_DEPTH);
+  if (!check_single_object (text, length, error))
     return NULL;
-  }
 
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, text, length, &local_error)) {
-    bad_request (error, "message is not JSON: %s", local_error->message);
+    /* json-glib quotes the offending token as it decoded it. */
+    g_autofree char *reason = g_utf8_make_valid (local_error->message, -1);
+
+    bad_request (error, "message is not JSON: %s", reason);
     return NULL;
   }
 
@@ -632,17 +708,11 @@ pl_message_parse (const char *text,
   real = (PlMessageReal *) pl_message_new (PL_MESSAGE_UNKNOWN);
   real->object = json_object_ref (object);
 
-  node = json_object_get_member (object, "type");
-  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-      json_node_get_value_type (node) == G_TYPE_STRING) {
-    real->pub.type_name = g_strdup (json_node_get_string (node));
-    real->pub.type = pl_message_type_from_string (real->pub.type_name);
-  }
-
-  node = json_object_get_member (object, "call_id");
-  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-      json_node_get_value_type (node) == G_TYPE_STRING)
-    real->pub.call_id = g_strdup (json_node_get_string (node));
+  /* A "type" or "call_id" that is not UTF-8 is not one (node_get_utf8 ()):
+   * the error reply carries neither as `ref` or `call_id`. */
+  real->pub.type_name = g_strdup (node_get_utf8 (json_object_get_member (object, "type")));
+  real->pub.type = pl_message_type_from_string (real->pub.type_name);
+  real->pub.call_id = g_strdup (node_get_utf8 (json_object_get_member (object, "call_id")));
 
   return &real->pub;
 }

@@ -68,7 +68,9 @@ void        pl_message_free         (PlMessage *msg);
  * is not JSON or not an object. Otherwise returns a message with
  * @type (PL_MESSAGE_UNKNOWN when "type" is missing, not a string, or not a
  * type of the protocol), @type_name (the string "type", if any) and
- * @call_id (the raw string "call_id", if any, not yet validated). */
+ * @call_id (the raw string "call_id", if any, not yet validated). A string
+ * that decodes to invalid UTF-8 (an escaped unpaired surrogate) counts as
+ * no string here, and phase 2 refuses it in any field. */
 PlMessage  *pl_message_parse        (const char *text,
                                      gssize      length,
                                      GError    **error);
