@@ -95,6 +95,9 @@ main (int   argc,
   g_auto(GStrv) turn = NULL;
   g_auto(GStrv) ice_addresses = NULL;
   int ring_timeout_s = PL_LINE_DEFAULT_RING_TIMEOUT_S;
+  int max_pending_candidates = PL_MEDIA_DEFAULT_MAX_PENDING_CANDIDATES;
+  int max_remote_candidates = PL_MEDIA_DEFAULT_MAX_REMOTE_CANDIDATES;
+  int max_candidate_length = PL_MEDIA_DEFAULT_MAX_CANDIDATE_LENGTH;
   gboolean analyze = FALSE;
   gboolean json = FALSE;
   gboolean version = FALSE;
@@ -124,6 +127,15 @@ main (int   argc,
     { "dial", 0, 0, G_OPTION_ARG_STRING, &dial, "Dial these numbers once registered", "N[,N…]" },
     { "ring-timeout", 0, 0, G_OPTION_ARG_INT, &ring_timeout_s,
       "End an outgoing call nobody answers after S seconds (0: never; default 60)", "S" },
+    { "max-pending-candidates", 0, 0, G_OPTION_ARG_INT, &max_pending_candidates,
+      "Per call, remote ICE candidates kept before the remote description is applied "
+      "(default " G_STRINGIFY (PL_MEDIA_DEFAULT_MAX_PENDING_CANDIDATES) ")", "N" },
+    { "max-remote-candidates", 0, 0, G_OPTION_ARG_INT, &max_remote_candidates,
+      "Per call, remote ICE candidates used in all (default "
+      G_STRINGIFY (PL_MEDIA_DEFAULT_MAX_REMOTE_CANDIDATES) ")", "N" },
+    { "max-candidate-length", 0, 0, G_OPTION_ARG_INT, &max_candidate_length,
+      "Longest remote ICE candidate in bytes (default "
+      G_STRINGIFY (PL_MEDIA_DEFAULT_MAX_CANDIDATE_LENGTH) ")", "BYTES" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per line on stdout", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -175,7 +187,16 @@ main (int   argc,
     return PL_CLI_EXIT_USAGE;
   }
 
+  if (max_pending_candidates < 1 || max_remote_candidates < 1 || max_candidate_length < 1) {
+    fprintf (stderr, "partyline-cli: --max-pending-candidates, --max-remote-candidates and "
+             "--max-candidate-length take a whole number from 1\n");
+    return PL_CLI_EXIT_USAGE;
+  }
+
   media = pl_media_config_new ();
+  media->max_pending_candidates = max_pending_candidates;
+  media->max_remote_candidates = max_remote_candidates;
+  media->max_candidate_length = max_candidate_length;
   if (!check_ws_url (server, &error) ||
       !check_ice_uris (stun, "--stun", stun_schemes, &error) ||
       !check_ice_uris (turn, "--turn", turn_schemes, &error) ||

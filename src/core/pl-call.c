@@ -20,7 +20,8 @@
 
 #include <string.h>
 
-/* Per-call bounds on what a remote party can make us keep (issue 9).
+/* Per-call bounds on what a remote party can make us keep (issue 9), set
+ * in PlMediaConfig (defaults PL_MEDIA_DEFAULT_MAX_*_CANDIDATE*).
  *
  * Measured on loopback (tests/security): webrtcbin with --ice-address sends
  * one host candidate per call (about 55 bytes, "candidate:1 1 UDP 2015363327
@@ -29,15 +30,14 @@
  * interface with extensions (generation, ufrag, network-id: about 150 bytes);
  * a multi-homed browser with IPv6, TCP and TURN stays well under 40.
  *
- * - MAX_PENDING_CANDIDATES: queued before the remote description is applied;
- * - MAX_REMOTE_CANDIDATES: handed to webrtcbin in the whole call (webrtcbin
- *   keeps every one of them until the call is stable, libnice for ever);
- * - MAX_CANDIDATE_LENGTH: bytes of one candidate line.
+ * - max_pending_candidates (64): queued before the remote description is
+ *   applied;
+ * - max_remote_candidates (128): handed to webrtcbin in the whole call
+ *   (webrtcbin keeps every one of them until the call is stable, libnice
+ *   for ever);
+ * - max_candidate_length (1024): bytes of one candidate line.
  *
  * Beyond them candidates are dropped, with one g_message per call. */
-#define MAX_PENDING_CANDIDATES 64
-#define MAX_REMOTE_CANDIDATES  128
-#define MAX_CANDIDATE_LENGTH   1024
 
 
 typedef struct {
@@ -69,6 +69,9 @@ struct _PlCall
   char              *local_offer;      /* our own offer, to check the answer against */
   GArray            *pending_candidates;
   guint              remote_candidates; /* accepted so far, queued or given */
+  guint              max_pending_candidates;
+  guint              max_remote_candidates;
+  guint              max_candidate_length;
   gboolean           candidates_dropped; /* told the log once */
 
   gint64             started_at;       /* dial, or answer */
@@ -409,20 +412,21 @@ static gboolean
 accept_remote_candidate (PlCall     *self,
                          const char *candidate)
 {
-  const char *why = NULL;
+  g_autofree char *why = NULL;
 
   /* End of candidates costs nothing. */
   if (*candidate == '\0')
     return TRUE;
 
-  if (strlen (candidate) > MAX_CANDIDATE_LENGTH)
-    why = "longer than " G_STRINGIFY (MAX_CANDIDATE_LENGTH) " bytes";
+  if (strlen (candidate) > self->max_candidate_length)
+    why = g_strdup_printf ("longer than %u bytes", self->max_candidate_length);
   else if (!pl_sdp_candidate_is_usable (candidate))
     return FALSE;   /* malformed or mDNS: pl-peer would drop it too */
-  else if (self->remote_candidates >= MAX_REMOTE_CANDIDATES)
-    why = "more than " G_STRINGIFY (MAX_REMOTE_CANDIDATES) " in the call";
-  else if (!self->remote_set && self->pending_candidates->len >= MAX_PENDING_CANDIDATES)
-    why = "more than " G_STRINGIFY (MAX_PENDING_CANDIDATES) " before the remote description";
+  else if (self->remote_candidates >= self->max_remote_candidates)
+    why = g_strdup_printf ("more than %u in the call", self->max_remote_candidates);
+  else if (!self->remote_set && self->pending_candidates->len >= self->max_pending_candidates)
+    why = g_strdup_printf ("more than %u before the remote description",
+                           self->max_pending_candidates);
 
   if (why != NULL) {
     if (!self->candidates_dropped)
@@ -636,6 +640,9 @@ start_peer (PlCall              *self,
             const PlMediaConfig *config,
             PlSharedSource      *source)
 {
+  self->max_pending_candidates = config->max_pending_candidates;
+  self->max_remote_candidates = config->max_remote_candidates;
+  self->max_candidate_length = config->max_candidate_length;
   self->peer = pl_peer_new (self->id, self->peer_number, self->cancellable, config, source);
   g_signal_connect_object (source, "failed", G_CALLBACK (on_source_failed), self, 0);
   g_signal_connect_object (source, "level", G_CALLBACK (on_source_level), self, 0);

@@ -55,6 +55,9 @@ pl_media_config_new (void)
   /* Tuning knobs for measurement (bench/); the defaults come from it. */
   config->latency_ms = env_uint ("PARTYLINE_JITTER_LATENCY_MS", DEFAULT_LATENCY_MS, 0, 2000);
   config->stun_pacing_ms = env_uint ("PARTYLINE_ICE_PACING_MS", DEFAULT_STUN_PACING_MS, 1, 100);
+  config->max_pending_candidates = PL_MEDIA_DEFAULT_MAX_PENDING_CANDIDATES;
+  config->max_remote_candidates = PL_MEDIA_DEFAULT_MAX_REMOTE_CANDIDATES;
+  config->max_candidate_length = PL_MEDIA_DEFAULT_MAX_CANDIDATE_LENGTH;
 
   return config;
 }

@@ -39,7 +39,17 @@ typedef struct {
   guint        stun_pacing_ms; /* libnice Ta; RFC 8445 floor is 5 ms */
   char        *source_device;  /* PL_SOURCE_DEVICE: the input's name */
   char        *sink_device;    /* PL_SINK_DEVICE: the output's name */
+  /* Per call, what a remote party can make the phone keep (pl-call.c):
+   * ICE candidates queued before the remote description is applied, given
+   * to webrtcbin in the whole call, and the length of one. */
+  guint        max_pending_candidates;
+  guint        max_remote_candidates;
+  guint        max_candidate_length;
 } PlMediaConfig;
+
+#define PL_MEDIA_DEFAULT_MAX_PENDING_CANDIDATES 64
+#define PL_MEDIA_DEFAULT_MAX_REMOTE_CANDIDATES  128
+#define PL_MEDIA_DEFAULT_MAX_CANDIDATE_LENGTH   1024
 
 /* Initializes GStreamer for the frontends that do not include it. */
 gboolean       pl_media_init               (GError **error);
