@@ -130,6 +130,8 @@ struct _PlServer
   GHashTable *pending;      /* GSocketAddress * → Pending, owned */
   GHashTable *per_address;  /* "127.0.0.1" → number of its connections, pending or not */
 
+  guint       drop_id;       /* dropping connections past the handshake deadline */
+  guint       dropped_overdue;
   gint64      refusal_logged_at;
   guint       refusals;     /* since then */
 };
@@ -936,6 +938,56 @@ on_service_incoming (GSocketService    *service,
   return TRUE;
 }
 
+static gboolean
+pending_is_overdue (PlServer *self,
+                    Pending  *pending,
+                    gint64    now)
+{
+  return now - pending->accepted_at > (gint64) self->handshake_timeout * G_USEC_PER_SEC;
+}
+
+/* Connections past the handshake deadline are dropped DROP_BATCH at a time,
+ * at low priority: a thousand at once, and libsoup's cleanup of them, would
+ * stall the main loop for the phones that are talking (about 0.1 s here). */
+#define DROP_BATCH 32
+
+static gboolean
+on_drop_overdue_idle (gpointer user_data)
+{
+  PlServer *self = PL_SERVER (user_data);
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  Pending *pending;
+  guint dropped = 0;
+
+  g_hash_table_iter_init (&iter, self->pending);
+  while (dropped < DROP_BATCH && g_hash_table_iter_next (&iter, NULL, (gpointer *) &pending)) {
+    if (!pending_is_overdue (self, pending, now))
+      continue;
+    if (self->dropped_overdue == 0)
+      g_message ("connection from %s: no WebSocket handshake within %u s: dropping it%s",
+                 pending->peer, self->handshake_timeout,
+                 g_hash_table_size (self->pending) > 1 ? " (and the others due)" : "");
+    /* libsoup reads the end of the stream and closes its side. */
+    g_socket_shutdown (g_socket_connection_get_socket (pending->stream), TRUE, TRUE, NULL);
+    address_count_add (self, pending->address, -1);
+    g_hash_table_iter_remove (&iter);
+    dropped++;
+    self->dropped_overdue++;
+  }
+
+  if (dropped == DROP_BATCH)
+    return G_SOURCE_CONTINUE;
+
+  if (self->dropped_overdue > 1)
+    g_message ("dropped %u connections without a WebSocket handshake within %u s",
+               self->dropped_overdue, self->handshake_timeout);
+  self->dropped_overdue = 0;
+  self->drop_id = 0;
+
+  return G_SOURCE_REMOVE;
+}
+
 /* Once a second: deadlines of the handshake and of `register`, and phones
  * gone silent. */
 static gboolean
@@ -948,19 +1000,13 @@ on_idle_check_timeout (gpointer user_data)
   Pending *pending;
 
   prune_pending (self);
-  if (self->handshake_timeout > 0) {
+  if (self->handshake_timeout > 0 && self->drop_id == 0) {
     g_hash_table_iter_init (&iter, self->pending);
     while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &pending)) {
-      GSocket *socket = g_socket_connection_get_socket (pending->stream);
-
-      if (now - pending->accepted_at <= (gint64) self->handshake_timeout * G_USEC_PER_SEC)
-        continue;
-      g_message ("connection from %s: no WebSocket handshake within %u s: dropping it",
-                 pending->peer, self->handshake_timeout);
-      /* libsoup reads the end of the stream and closes its side. */
-      g_socket_shutdown (socket, TRUE, TRUE, NULL);
-      address_count_add (self, pending->address, -1);
-      g_hash_table_iter_remove (&iter);
+      if (pending_is_overdue (self, pending, now)) {
+        self->drop_id = g_idle_add_full (G_PRIORITY_LOW, on_drop_overdue_idle, self, NULL);
+        break;
+      }
     }
   }
 
@@ -1172,6 +1218,7 @@ pl_server_dispose (GObject *object)
   PlServer *self = PL_SERVER (object);
 
   g_clear_handle_id (&self->idle_check_id, g_source_remove);
+  g_clear_handle_id (&self->drop_id, g_source_remove);
 
   if (self->service != NULL) {
     g_signal_handlers_disconnect_by_data (self->service, self);
