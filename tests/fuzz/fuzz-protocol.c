@@ -120,14 +120,7 @@ check_direction (const uint8_t      *data,
   assert_same_fields (msg, again);
 }
 
-int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  pl_fuzz_init ();
-
-  return 0;
-}
+PL_FUZZ_DEFINE_INITIALIZE ()
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,

@@ -158,14 +158,7 @@ handle_candidate (const char *candidate)
   handle_offer (sdp);
 }
 
-int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  pl_fuzz_init ();
-
-  return 0;
-}
+PL_FUZZ_DEFINE_INITIALIZE ()
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,

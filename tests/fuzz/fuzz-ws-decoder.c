@@ -20,14 +20,7 @@
 /* Small, so that inputs of a few hundred bytes reach the limit. */
 #define LIMIT 256
 
-int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  pl_fuzz_init ();
-
-  return 0;
-}
+PL_FUZZ_DEFINE_INITIALIZE ()
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,

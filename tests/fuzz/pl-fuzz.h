@@ -32,4 +32,14 @@ pl_fuzz_init (void)
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
 }
 
+/* The LLVMFuzzerInitialize () of a target that needs nothing else. */
+#define PL_FUZZ_DEFINE_INITIALIZE()             \
+  int                                           \
+  LLVMFuzzerInitialize (int    *argc,           \
+                        char ***argv)           \
+  {                                             \
+    pl_fuzz_init ();                            \
+    return 0;                                   \
+  }
+
 G_END_DECLS
