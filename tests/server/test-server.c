@@ -1950,7 +1950,7 @@ test_handshake_timeout (Fixture       *f,
    * deadline of its connection has passed. */
   late = raw_client_connect (f);
   raw_client_register (late, "1002");
-  client_sync (phone);
+  client_sync_nothing_else (phone);
   g_assert_false (phone->closed);
 }
 
@@ -1973,7 +1973,7 @@ test_register_timeout (Fixture       *f,
   client_expect_closed (idle, PL_WS_CLOSE_POLICY_VIOLATION);
   client_expect_closed (refused, PL_WS_CLOSE_POLICY_VIOLATION);
   g_assert_false (registered->closed);
-  client_sync (registered);
+  client_sync_nothing_else (registered);
 }
 
 static void
