@@ -472,8 +472,11 @@ on_send_buffer (GstPad          *pad,
   gsize size;
   const guint8 *payload;
 
-  /* Nothing goes to a peer that has not proven who it is. */
-  if (g_atomic_int_get (&shared->verified) != 1)
+  /* Nothing goes to a peer whose certificate was refused. Before the
+   * verdict nothing can reach it either: the verdict comes inside the DTLS
+   * handshake, before the SRTP keys exist, and dtlssrtpenc drops what it
+   * cannot encrypt. */
+  if (g_atomic_int_get (&shared->verified) == -1)
     return GST_PAD_PROBE_DROP;
   if (!g_atomic_int_get (&shared->muted) || shared->silence == NULL)
     return GST_PAD_PROBE_OK;
@@ -722,6 +725,52 @@ parse_stats (const GstStructure *stats,
   }
 }
 
+/* With GST_DEBUG_DUMP_DOT_DIR set, every call leaves a graph of itself once
+ * connected. A graph of a call's pipeline takes milliseconds to write, and
+ * seconds under AddressSanitizer: on the main loop, eight calls connecting
+ * at once stalled a phone for half a minute (the server took it for gone).
+ * So it is written on a thread of GIO's pool; the pipeline counts as
+ * lingering until then, and its ref is dropped back on the main thread. */
+static void
+dump_dot_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  GstElement *pipeline = task_data;
+
+  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
+                                     g_task_get_name (task));
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+dump_dot_done (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  gst_object_unref (g_task_get_task_data (G_TASK (result)));
+  pl_peer_lingering_release ();
+}
+
+static void
+dump_dot_later (PlPeer *self)
+{
+  g_autoptr(GTask) task = NULL;
+  const char *dir = g_getenv ("GST_DEBUG_DUMP_DOT_DIR");
+
+  if (dir == NULL || *dir == '\0')
+    return;
+
+  pl_peer_lingering_hold ();
+  task = g_task_new (NULL, NULL, dump_dot_done, NULL);
+  g_task_set_source_tag (task, dump_dot_later);
+  g_task_set_name (task, self->name);
+  /* No destroy notify: dump_dot_done () drops it, on the main thread. */
+  g_task_set_task_data (task, gst_object_ref (self->pipeline), NULL);
+  g_task_run_in_thread (task, dump_dot_thread);
+}
+
 static void
 dispatch_event (PlPeer    *self,
                 PeerEvent *event)
@@ -780,10 +829,8 @@ dispatch_event (PlPeer    *self,
         return;
       }
     }
-    /* With GST_DEBUG_DUMP_DOT_DIR set, every call leaves a graph of itself once connected. */
     if (event->number == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
-      GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
-                                         self->name);
+      dump_dot_later (self);
     g_signal_emit (self, signals[SIGNAL_CONNECTION_STATE], 0, event->number, event->when);
     break;
 
