@@ -95,6 +95,7 @@ main (int   argc,
   g_auto(GStrv) turn = NULL;
   g_auto(GStrv) ice_addresses = NULL;
   int ring_timeout_s = PL_LINE_DEFAULT_RING_TIMEOUT_S;
+  int max_calls = PL_LINE_DEFAULT_MAX_CALLS;
   int max_pending_candidates = PL_MEDIA_DEFAULT_MAX_PENDING_CANDIDATES;
   int max_remote_candidates = PL_MEDIA_DEFAULT_MAX_REMOTE_CANDIDATES;
   int max_candidate_length = PL_MEDIA_DEFAULT_MAX_CANDIDATE_LENGTH;
@@ -127,6 +128,9 @@ main (int   argc,
     { "dial", 0, 0, G_OPTION_ARG_STRING, &dial, "Dial these numbers once registered", "N[,N…]" },
     { "ring-timeout", 0, 0, G_OPTION_ARG_INT, &ring_timeout_s,
       "End an outgoing call nobody answers after S seconds (0: never; default 60)", "S" },
+    { "max-calls", 0, 0, G_OPTION_ARG_INT, &max_calls,
+      "Calls at once; past it incoming calls are refused busy (default "
+      G_STRINGIFY (PL_LINE_DEFAULT_MAX_CALLS) ")", "N" },
     { "max-pending-candidates", 0, 0, G_OPTION_ARG_INT, &max_pending_candidates,
       "Per call, remote ICE candidates kept before the remote description is applied "
       "(default " G_STRINGIFY (PL_MEDIA_DEFAULT_MAX_PENDING_CANDIDATES) ")", "N" },
@@ -187,6 +191,10 @@ main (int   argc,
     return PL_CLI_EXIT_USAGE;
   }
 
+  if (max_calls < 1) {
+    fprintf (stderr, "partyline-cli: --max-calls takes a whole number from 1\n");
+    return PL_CLI_EXIT_USAGE;
+  }
   if (max_pending_candidates < 1 || max_remote_candidates < 1 || max_candidate_length < 1) {
     fprintf (stderr, "partyline-cli: --max-pending-candidates, --max-remote-candidates and "
              "--max-candidate-length take a whole number from 1\n");
@@ -243,6 +251,7 @@ main (int   argc,
   options.token = token;
   options.auto_answer_ms = auto_answer_ms;
   options.ring_timeout_s = ring_timeout_s;
+  options.max_calls = max_calls;
   options.dial = dial_numbers;
   options.json = json;
   options.media = media;

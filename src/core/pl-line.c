@@ -42,6 +42,7 @@ struct _PlLine
   gboolean           registered;
   int                auto_answer_ms;
   guint              ring_timeout_s;
+  guint              max_calls;
 
   GHashTable        *calls;        /* number → PlCall (ref), live calls */
   GHashTable        *calls_by_id;  /* call_id → PlCall, live calls */
@@ -209,6 +210,12 @@ handle_incoming_call (PlLine          *self,
     return;
   }
 
+  if (pl_line_get_pipeline_count (self) >= self->max_calls) {
+    g_message ("refusing a call from %s: %u calls at once already", msg->from, self->max_calls);
+    send_hangup (self, msg->call_id, "busy");
+    return;
+  }
+
   payload_type = pl_sdp_find_opus_payload_type (msg->sdp);
   if (payload_type < 0) {
     g_message ("refusing a call from %s: the offer has no Opus audio", msg->from);
@@ -334,6 +341,7 @@ pl_line_init (PlLine *self)
 {
   self->auto_answer_ms = -1;
   self->ring_timeout_s = PL_LINE_DEFAULT_RING_TIMEOUT_S;
+  self->max_calls = PL_LINE_DEFAULT_MAX_CALLS;
   self->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->calls_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->order = g_ptr_array_new ();
@@ -394,6 +402,16 @@ pl_line_set_ring_timeout (PlLine *self,
   g_return_if_fail (PL_IS_LINE (self));
 
   self->ring_timeout_s = seconds;
+}
+
+void
+pl_line_set_max_calls (PlLine *self,
+                       guint   max_calls)
+{
+  g_return_if_fail (PL_IS_LINE (self));
+  g_return_if_fail (max_calls >= 1);
+
+  self->max_calls = max_calls;
 }
 
 void
@@ -531,6 +549,12 @@ pl_line_dial (PlLine     *self,
   if (g_hash_table_contains (self->calls, number)) {
     g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_INVALID_STATE,
                  "already in a call with %s", number);
+    return NULL;
+  }
+
+  if (pl_line_get_pipeline_count (self) >= self->max_calls) {
+    g_set_error (error, PL_CALL_ERROR, PL_CALL_ERROR_INVALID_STATE,
+                 "at most %u calls at once (some may still be hanging up)", self->max_calls);
     return NULL;
   }
 

@@ -25,11 +25,22 @@ const char *pl_line_get_server_url       (PlLine *self);
 gboolean    pl_line_is_registered        (PlLine *self);
 
 #define PL_LINE_DEFAULT_RING_TIMEOUT_S 60
+/* Calls at once, counting those still being torn down: each is a pipeline
+ * (about 2.5 MB and 18 threads), so what callers can make a phone hold is
+ * bounded too. 128 is past what this machine carries with clean audio
+ * (docs/PERFORMANCE.md, capacity). */
+#define PL_LINE_DEFAULT_MAX_CALLS      128
 
 /* An outgoing call not answered in @seconds ends with reason "timeout";
  * 0 waits for ever. */
 void        pl_line_set_ring_timeout     (PlLine *self,
                                           guint   seconds);
+
+/* At most @max_calls calls at once (>= 1): past it an incoming call is
+ * refused with `hangup` `busy` before any pipeline is built, and a dial
+ * fails. */
+void        pl_line_set_max_calls        (PlLine *self,
+                                          guint   max_calls);
 
 /* Answer every incoming call after @delay_ms; -1 turns it off. */
 void        pl_line_set_auto_answer      (PlLine *self,

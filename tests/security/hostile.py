@@ -28,6 +28,19 @@ CANDIDATE_BYTES = 60000          # one `ice` message just under the 64 KiB limit
 PROGRESS_EVERY = 16
 
 
+def opus_offer():
+    """An SDP offer a phone takes for a call (one Opus audio m-line), from a
+    peer without media: the call rings, its pipeline is built, and nothing
+    more happens. A fresh random sha-256 fingerprint each time."""
+    return '\r\n'.join([
+        'v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE audio0',
+        'm=audio 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=rtcp:9 IN IP4 0.0.0.0',
+        'a=ice-ufrag:flood', 'a=ice-pwd:floodfloodfloodfloodflood',
+        'a=fingerprint:sha-256 ' + ':'.join(f'{b:02X}' for b in os.urandom(32)),
+        'a=setup:actpass', 'a=mid:audio0', 'a=sendrecv', 'a=rtcp-mux',
+        'a=rtpmap:96 OPUS/48000/2', '']) + '\r\n'
+
+
 def host_port(url):
     u = urllib.parse.urlsplit(url)
     return u.hostname, u.port or 80

@@ -17,11 +17,11 @@ RSS_BOUND_MIB, its log must say once that it dropped candidates, and it
 must still work: it answers a real call from phone 1002 and hears its
 660 Hz."""
 
-import os
 import time
 import uuid
 
 from secpeer import DEFAULT_TIMEOUT, Failure, Test  # sets the path to rawpeer and partyline
+from hostile import opus_offer  # noqa: E402
 import partyline  # noqa: E402
 from rawpeer import RawPeer  # noqa: E402
 
@@ -30,13 +30,7 @@ FLOOD_SMALL = 10000
 LARGE_BYTES = 48000
 RSS_BOUND_MIB = 16
 
-OFFER = '\r\n'.join([
-    'v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE audio0',
-    'm=audio 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=rtcp:9 IN IP4 0.0.0.0',
-    'a=ice-ufrag:flood', 'a=ice-pwd:floodfloodfloodfloodflood',
-    'a=fingerprint:sha-256 ' + ':'.join(f'{b:02X}' for b in os.urandom(32)),
-    'a=setup:actpass', 'a=mid:audio0', 'a=sendrecv', 'a=rtcp-mux',
-    'a=rtpmap:96 OPUS/48000/2', '']) + '\r\n'
+OFFER = opus_offer()
 
 
 def vm_rss_kib(pid):
