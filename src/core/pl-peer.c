@@ -739,7 +739,14 @@ dump_dot_thread (GTask        *task,
 {
   GstElement *pipeline = task_data;
 
-  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
+  /* Without the elements' properties (GST_DEBUG_GRAPH_SHOW_ALL reads every
+   * one of them, which is most of the time, and the DTLS elements' during a
+   * teardown are not to be read: webrtcbin-1.22.md, bug 4). `dump` shows
+   * them. */
+  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (pipeline),
+                                     GST_DEBUG_GRAPH_SHOW_MEDIA_TYPE |
+                                     GST_DEBUG_GRAPH_SHOW_CAPS_DETAILS |
+                                     GST_DEBUG_GRAPH_SHOW_STATES,
                                      g_task_get_name (task));
   g_task_return_boolean (task, TRUE);
 }
