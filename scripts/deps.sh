@@ -14,12 +14,15 @@ PL_DEPS=(
   libgtk-4-dev libadwaita-1-dev desktop-file-utils appstream libglib2.0-bin
   librsvg2-common xvfb xauth dbus imagemagick xdotool xclip fonts-cantarell fonts-noto-cjk
   python3-gi
+  python3-aiortc
   valgrind
   clang-14 libclang-rt-14-dev
 )
 # scripts/test-sanitizers needs valgrind (above; it brings libc6-dbg) and
 # gcc's libasan8 and libubsan1, which come with build-essential (gcc-12 ->
 # libgcc-12-dev).
+# tests/security runs an independent WebRTC phone on Debian's aiortc
+# (python3-aiortc, under /usr/bin/python3).
 # scripts/test-fuzz needs clang 14 and its libFuzzer and sanitizer runtimes:
 # libclang_rt.fuzzer-x86_64.a and libclang_rt.asan-x86_64.a are in
 # libclang-rt-14-dev (dpkg -S); clang-14 installs /usr/bin/clang-14, and
