@@ -626,8 +626,11 @@ check_single_object (const char *text,
       if (c == '\\' && i + 1 < length && text[i + 1] == 'u') {
         int unit = read_unit (text + i, length - i);
 
-        /* json-glib 1.6 leaks a GString on an unpaired surrogate, and
-         * turns some into invalid UTF-8 (both found by fuzz-protocol). */
+        /* json-glib 1.6 leaks the object being read on a \u without four
+         * hex digits, and a GString on an unpaired surrogate, and turns some
+         * of those into invalid UTF-8 (all found by fuzz-protocol). */
+        if (unit < 0)
+          return bad_request (error, "message has an invalid \\u escape");
         if (unit >= 0xdc00 && unit <= 0xdfff)
           return bad_request (error, "message has an unpaired surrogate escape");
         if (unit >= 0xd800 && unit <= 0xdbff) {

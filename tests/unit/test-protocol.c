@@ -826,6 +826,9 @@ test_unpaired_surrogate (void)
   assert_unparsable ("{\"extra\\ud800.5\" 1}", -1);
   assert_unparsable ("{\"a\":\"\\ud83d\\ud7a0\"}", -1);
   assert_unparsable ("{\"a\":\"\\ud83d\"}", -1);
+  /* Fewer than four hex digits after \u: json-glib leaked the object. */
+  assert_unparsable ("{\"type\":\"hangup\",\"reason\":\"\\u0\"x\"}", -1);
+  assert_unparsable ("{\"a\":\"\\uZZZZ\"}", -1);
 
   /* A pair is one character. */
   msg = parse_valid ("{\"type\":\"hangup\",\"call_id\":\"" CALL_ID "\","
