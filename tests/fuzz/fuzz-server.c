@@ -187,8 +187,12 @@ LLVMFuzzerInitialize (int    *argc,
   g_log_set_writer_func (quiet_writer, NULL, NULL);
 
   server = pl_server_new ();
-  /* Every message of an input is handled, none dropped by the limit. */
+  /* Every message of an input is handled, none dropped by the limit; and
+   * the registered phone, which answers no ping, is never taken for gone
+   * (the run lasts longer than the idle timeout). */
   pl_server_set_rate_limit (server, 0);
+  pl_server_set_keepalive_interval (server, 0);
+  pl_server_set_idle_timeout (server, 0);
   pl_server_listen (server, "127.0.0.1", 0, &error);
   g_assert_no_error (error);
 
