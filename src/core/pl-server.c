@@ -721,6 +721,16 @@ describe_address (GSocketAddress *address)
   return g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (inet));
 }
 
+/* The key of the per-address limit: the IP address alone. */
+static char *
+describe_ip (GSocketAddress *address)
+{
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return describe_address (address);
+
+  return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}
+
 /* The handshake's answer is written: the stream is ours now. */
 static void
 on_handshake_written (SoupServerMessage *msg,
@@ -746,7 +756,7 @@ on_handshake_written (SoupServerMessage *msg,
   } else {
     /* Not one of ours (accepted before a restart of listening?): count it now. */
     conn->peer = describe_address (remote);
-    conn->address = g_strdup (conn->peer);
+    conn->address = describe_ip (remote);
     conn->accepted_at = conn->last_seen;
     address_count_add (self, conn->address, 1);
   }
@@ -892,9 +902,7 @@ on_service_incoming (GSocketService    *service,
     return TRUE;      /* the connection is dropped with the last ref */
 
   peer = describe_address (remote);
-  address = G_IS_INET_SOCKET_ADDRESS (remote)
-            ? g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)))
-            : g_strdup (peer);
+  address = describe_ip (remote);
 
   if (self->max_connections > 0 || self->max_connections_per_address > 0)
     prune_pending (self);
