@@ -150,12 +150,30 @@ class Process:
         except OSError:
             return []
 
+    # What says why a process died: a GLib warning or critical (fatal under
+    # G_DEBUG=fatal-warnings), a sanitizer's first line. A sanitizer's stack
+    # pushes these out of the tail, so `describe` gives them as well.
+    CAUSE = re.compile(r'(CRITICAL|WARNING|ERROR) \*\*|ERROR: AddressSanitizer|'
+                       r'ERROR: LeakSanitizer|runtime error:|SUMMARY: ')
+
+    def stderr_causes(self, limit=6):
+        try:
+            with open(self.log_path, errors='replace') as f:
+                return [line.rstrip('\n') for line in f if self.CAUSE.search(line)][:limit]
+        except OSError:
+            return []
+
     def describe(self, lines=25):
-        """Its state and the tail of its stderr, for a failure report."""
+        """Its state, the lines of its stderr that say why it failed (if any),
+        and the tail of its stderr, for a failure report."""
         rc = self.proc.poll()
         state = 'running' if rc is None else f'exited with {rc}'
+        tail = self.stderr_tail(lines)
+        causes = [line for line in self.stderr_causes() if line not in tail]
         return [f'{self.kind} {self.name} ({state}); stderr: {self.log_path}'] + \
-               ['  ' + line for line in self.stderr_tail(lines)]
+               ['  ' + line for line in causes] + \
+               (['  […]'] if causes else []) + \
+               ['  ' + line for line in tail]
 
 
 class Server(Process):
