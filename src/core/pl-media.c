@@ -338,9 +338,12 @@ generate_dtls_key (gpointer data)
   g_autoptr(GstElement) dtlsdec = gst_element_factory_make ("dtlsdec", NULL);
   g_autoptr(GstElement) webrtc = gst_element_factory_make ("webrtcbin", NULL);
 
-  if (dtlsdec != NULL)
+  if (dtlsdec != NULL) {
     gst_object_ref_sink (dtlsdec);
-  else
+    /* Registers GstDtlsConnection too, whose constructed pl-peer.c wraps before
+     * the first call's transport is made. The connection goes with dtlsdec. */
+    g_object_set (dtlsdec, "connection-id", "partyline-prewarm", NULL);
+  } else
     g_debug ("dtlsdec is not available; the first call will generate the key");
   if (webrtc != NULL)
     gst_object_ref_sink (webrtc);

@@ -43,6 +43,8 @@
 /* How long a recording may take to write its last page before NULL. */
 #define RECORD_EOS_TIMEOUT_MS 1000
 
+static void guard_dtls_connections (void);
+
 /* State shared with webrtcbin's threads. It outlives the handlers connected
  * with it (they hold a ref), and holds only a weak ref on the PlPeer. */
 typedef struct {
@@ -295,8 +297,68 @@ on_dtls_peer_pem (GObject    *dtlsdec,
   g_mutex_unlock (&shared->verify_lock);
 }
 
-/* Whichever thread adds it: webrtcbin creates a transport's dtlsdec while a
- * description is applied, before any handshake can start. */
+/* GStreamer 1.22.0 work-around: srtpdec must never set up its RTCP output
+ * by itself.
+ *
+ * With rtcp-mux, RTCP reaches srtpdec on its rtp_sink pad with the RTP;
+ * its rtcp_sink pad gets no events. So before it pushes the call's first
+ * RTCP packet out of rtcp_src, srtpdec gives rtcp_src its stream-start and
+ * segment itself, copied from rtp_src (gstsrtpdec.c
+ * gst_srtp_dec_push_early_events ()). The first RTCP packet comes about a
+ * second into the call. If the call is being torn down at that moment and
+ * rtp_src is already deactivated (which drops its sticky events), there is
+ * nothing to copy: srtpdec then makes a stream id with
+ * gst_pad_create_stream_id (), which refuses an element with two sink pads
+ * ("assertion 'parent->numsinkpads <= 1' failed"), or pushes without a
+ * segment ("Got data flow before segment event"): a critical or a warning
+ * on the receiving thread, fatal under G_DEBUG=fatal-warnings. Seen in the
+ * races torture under ASan, hang-ups ~0.5 s after the call became active.
+ *
+ * This probe sees the first packet on rtp_sink, whose stream-start and
+ * segment have just arrived, and sends rtcp_sink the same two (the stream
+ * id srtpdec would have made, "<id>/rtcp"). srtpdec forwards them to
+ * rtcp_src and marks RTCP as set up, so it never does it again. */
+static GstPadProbeReturn
+on_srtpdec_first_buffer (GstPad          *rtp_sink,
+                         GstPadProbeInfo *info,
+                         gpointer         user_data)
+{
+  GstElement *srtpdec = user_data;
+  g_autoptr(GstPad) rtcp_sink = gst_element_get_static_pad (srtpdec, "rtcp_sink");
+  g_autoptr(GstEvent) stream_start = NULL;
+  g_autoptr(GstEvent) segment = NULL;
+  const char *stream_id;
+  g_autofree char *rtcp_stream_id = NULL;
+
+  stream_start = gst_pad_get_sticky_event (rtp_sink, GST_EVENT_STREAM_START, 0);
+  segment = gst_pad_get_sticky_event (rtp_sink, GST_EVENT_SEGMENT, 0);
+  if (rtcp_sink == NULL || gst_pad_is_linked (rtcp_sink) ||
+      stream_start == NULL || segment == NULL)
+    return GST_PAD_PROBE_REMOVE;
+
+  gst_event_parse_stream_start (stream_start, &stream_id);
+  rtcp_stream_id = g_strdup_printf ("%s/rtcp", stream_id);
+  gst_pad_send_event (rtcp_sink, gst_event_new_stream_start (rtcp_stream_id));
+  gst_pad_send_event (rtcp_sink, g_steal_pointer (&segment));
+
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* The probe does not outlive @element, which owns the pad: no ref. */
+static void
+add_static_pad_probe (GstElement          *element,
+                      const char          *pad_name,
+                      GstPadProbeType      mask,
+                      GstPadProbeCallback  callback)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (element, pad_name);
+
+  if (pad != NULL)
+    gst_pad_add_probe (pad, mask, callback, element, NULL);
+}
+
+/* Whichever thread adds them: webrtcbin creates a transport's dtlsdec and
+ * srtpdec while a description is applied, before any handshake can start. */
 static void
 on_webrtc_deep_element_added (GstBin     *bin,
                               GstBin     *sub_bin,
@@ -304,13 +366,20 @@ on_webrtc_deep_element_added (GstBin     *bin,
                               gpointer    user_data)
 {
   GstElementFactory *factory = gst_element_get_factory (element);
+  const char *name;
 
-  if (factory == NULL ||
-      g_strcmp0 (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)), "dtlsdec") != 0)
+  if (factory == NULL)
     return;
 
-  g_signal_connect_data (element, "notify::peer-pem", G_CALLBACK (on_dtls_peer_pem),
-                         shared_ref (user_data), shared_unref_closure, 0);
+  name = gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory));
+  if (g_strcmp0 (name, "dtlsdec") == 0) {
+    guard_dtls_connections ();
+    g_signal_connect_data (element, "notify::peer-pem", G_CALLBACK (on_dtls_peer_pem),
+                           shared_ref (user_data), shared_unref_closure, 0);
+  } else if (g_strcmp0 (name, "srtpdec") == 0) {
+    add_static_pad_probe (element, "rtp_sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                          on_srtpdec_first_buffer);
+  }
 }
 
 /* Reads a promise reply that holds @field (a GstWebRTCSessionDescription),
@@ -1592,12 +1661,116 @@ pl_peer_lingering_hold (void)
   lingering_count++;
 }
 
+/* GStreamer 1.22.0 with GLib 2.74 work-around: every DTLS connection is
+ * finalized on the main thread.
+ *
+ * A transport's dtlsenc and dtlsdec share a GstDtlsConnection and connect to
+ * its signals with g_signal_connect_object () (gstdtlsdec.c, gstdtlsenc.c).
+ * The connection also refs itself for each DTLS retransmission timer it
+ * arms on the system clock (gstdtlsconnection.c, gst_clock_id_wait_async
+ * (..., g_object_ref (self), g_object_unref)); such a timer outlives the
+ * handshake by up to its timeout (1 s at first), and the call too. So the
+ * connection's last ref may drop on the system clock's thread while the main
+ * thread finalizes the call's pipeline and with it dtlsdec, whose dispose
+ * invalidates the closures it watches, connected to that very connection:
+ * the two threads meet in gsignal.c, "invalid_closure_notify: assertion
+ * failed: (handler != NULL)", and the phone aborts (a g_signal_connect_object
+ * () handler whose instance and object die on two threads at once). Seen in
+ * the races torture under ASan, hang-ups ~0.5 s after the call became active.
+ *
+ * So each GstDtlsConnection gets a toggle ref of ours as it is constructed
+ * (GstDtlsConnection's constructed is wrapped once; the type is registered
+ * by the pre-warm, pl-media.c). When that toggle ref is the only one left,
+ * on whichever thread, it is dropped from an idle on the main thread, after
+ * the pipeline holding dtlsdec is gone. (Reviving the connection in its
+ * dispose instead races the reviving thread's own g_object_unref ().) A
+ * phone waiting for lingering pipelines (quit) waits for these as well. */
+static void (*dtls_connection_constructed) (GObject *object);
+static GQuark dtls_connection_quark;
+static int dtls_connections_held;  /* atomic; toggle refs not yet dropped */
+
+static gboolean
+is_lingering (void)
+{
+  return lingering_count > 0 || g_atomic_int_get (&dtls_connections_held) > 0;
+}
+
+static void on_dtls_connection_toggle (gpointer  data,
+                                       GObject  *connection,
+                                       gboolean  is_last);
+
+static gboolean
+release_dtls_connection_idle (gpointer connection)
+{
+  g_object_remove_toggle_ref (connection, on_dtls_connection_toggle, NULL);
+  if (g_atomic_int_dec_and_test (&dtls_connections_held) && !is_lingering ())
+    complete_lingering_waiters ();
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Any thread, after the ref count went down to our toggle ref alone. */
+static void
+on_dtls_connection_toggle (gpointer  data,
+                           GObject  *connection,
+                           gboolean  is_last)
+{
+  g_autoptr(GSource) source = NULL;
+
+  /* Once only: nothing refs a connection again once its elements are gone. */
+  if (!is_last ||
+      !g_object_replace_qdata (connection, dtls_connection_quark,
+                               GINT_TO_POINTER (1), GINT_TO_POINTER (2), NULL, NULL))
+    return;
+
+  source = g_idle_source_new ();
+  g_source_set_callback (source, release_dtls_connection_idle, connection, NULL);
+  g_source_set_static_name (source, "[partyline] release a DTLS connection");
+  g_source_attach (source, NULL);
+}
+
+/* The thread that makes the connection (dtlsdec's connection-id). */
+static void
+on_dtls_connection_constructed (GObject *connection)
+{
+  if (dtls_connection_constructed != NULL)
+    dtls_connection_constructed (connection);
+
+  g_object_set_qdata (connection, dtls_connection_quark, GINT_TO_POINTER (1));
+  g_atomic_int_inc (&dtls_connections_held);
+  g_object_add_toggle_ref (connection, on_dtls_connection_toggle, NULL);
+}
+
+/* Any thread; once GstDtlsConnection is registered, wraps its constructed. */
+static void
+guard_dtls_connections (void)
+{
+  static gsize guarded;
+  GType type;
+
+  if (g_atomic_pointer_get (&guarded) != 0)
+    return;
+
+  type = g_type_from_name ("GstDtlsConnection");
+  if (type == 0 || !g_once_init_enter (&guarded))
+    return;
+
+  {
+    GObjectClass *klass = g_type_class_ref (type);  /* kept: the class stays */
+
+    dtls_connection_quark = g_quark_from_static_string ("pl-peer-dtls-connection");
+    dtls_connection_constructed = klass->constructed;
+    klass->constructed = on_dtls_connection_constructed;
+  }
+  g_once_init_leave (&guarded, 1);
+}
+
 void
 pl_peer_lingering_release (void)
 {
   g_return_if_fail (lingering_count > 0);
 
-  if (--lingering_count == 0)
+  if (--lingering_count == 0 && !is_lingering ())
     complete_lingering_waiters ();
 }
 
@@ -1651,7 +1824,7 @@ pl_peer_wait_lingering_async (GAsyncReadyCallback callback,
 
   g_task_set_source_tag (task, pl_peer_wait_lingering_async);
   lingering_waiters = g_list_append (lingering_waiters, task);
-  if (lingering_count == 0)
+  if (!is_lingering ())
     complete_lingering_waiters ();
 }
 
