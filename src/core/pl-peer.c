@@ -1770,7 +1770,8 @@ pl_peer_lingering_release (void)
 {
   g_return_if_fail (lingering_count > 0);
 
-  if (--lingering_count == 0 && !is_lingering ())
+  lingering_count--;
+  if (!is_lingering ())
     complete_lingering_waiters ();
 }
 
