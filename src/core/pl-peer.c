@@ -357,6 +357,25 @@ add_static_pad_probe (GstElement          *element,
     gst_pad_add_probe (pad, mask, callback, element, NULL);
 }
 
+/* The transport's receiving thread (nicesrc), before dtlsdec. GStreamer
+ * 1.22.0 work-around (webrtcbin-1.22.md, bug 23): once the call is hung up,
+ * nothing more reaches the DTLS connection. While the pipeline goes to NULL
+ * its sending side stops first; the connection's sends then fail, and
+ * gst_dtls_connection_process () returns early with the datagram it was
+ * given still set as its input. The next datagram trips "runtime check
+ * failed: (!priv->bio_buffer)" (fatal in the tests), and a retransmission
+ * timer's handshake step would read the stale pointer. What arrives after
+ * the hang-up is of no use to anyone. */
+static GstPadProbeReturn
+on_dtls_receive (GstPad          *pad,
+                 GstPadProbeInfo *info,
+                 gpointer         user_data)
+{
+  Shared *shared = user_data;
+
+  return g_cancellable_is_cancelled (shared->cancellable) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 /* Whichever thread adds them: webrtcbin creates a transport's dtlsdec and
  * srtpdec while a description is applied, before any handshake can start. */
 static void
@@ -373,9 +392,14 @@ on_webrtc_deep_element_added (GstBin     *bin,
 
   name = gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory));
   if (g_strcmp0 (name, "dtlsdec") == 0) {
+    g_autoptr(GstPad) sink = gst_element_get_static_pad (element, "sink");
+
     guard_dtls_connections ();
     g_signal_connect_data (element, "notify::peer-pem", G_CALLBACK (on_dtls_peer_pem),
                            shared_ref (user_data), shared_unref_closure, 0);
+    if (sink != NULL)
+      gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                         on_dtls_receive, shared_ref (user_data), shared_unref);
   } else if (g_strcmp0 (name, "srtpdec") == 0) {
     add_static_pad_probe (element, "rtp_sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                           on_srtpdec_first_buffer);
