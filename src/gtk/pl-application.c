@@ -871,11 +871,3 @@ pl_application_get_history (PlApplication *self)
 
   return G_LIST_MODEL (self->history);
 }
-
-GSettings *
-pl_application_get_settings (PlApplication *self)
-{
-  g_return_val_if_fail (PL_IS_APPLICATION (self), NULL);
-
-  return self->settings;
-}

@@ -30,7 +30,7 @@ struct _PlCallRow
   AdwActionRow  parent_instance;
 
   PlCall       *call;
-  const char   *state;        /* a static string, see pl_call_row_get_state () */
+  const char   *state;        /* shown and logged: "dialing", …, "active", "ending", "ended" */
   gint64        active_since; /* g_get_monotonic_time () when it became active */
   guint         timer_id;
   guint         expire_id;
@@ -433,20 +433,4 @@ pl_call_row_get_call (PlCallRow *self)
   g_return_val_if_fail (PL_IS_CALL_ROW (self), NULL);
 
   return self->call;
-}
-
-const char *
-pl_call_row_get_peer (PlCallRow *self)
-{
-  g_return_val_if_fail (PL_IS_CALL_ROW (self), NULL);
-
-  return pl_call_get_peer (self->call);
-}
-
-const char *
-pl_call_row_get_state (PlCallRow *self)
-{
-  g_return_val_if_fail (PL_IS_CALL_ROW (self), NULL);
-
-  return self->state;
 }
