@@ -18,6 +18,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int auto_answer_ms = -1;
 
@@ -58,14 +59,18 @@ check_ws_url (const char *url,
   return TRUE;
 }
 
+/* @credentials: a user and a password are required (webrtcbin refuses a
+ * TURN server without them). */
 static gboolean
 check_ice_uris (GStrv        uris,
                 const char  *option,
                 const char **schemes,
+                gboolean     credentials,
                 GError     **error)
 {
   for (guint i = 0; uris && uris[i]; i++) {
     g_autoptr(GUri) uri = g_uri_parse (uris[i], G_URI_FLAGS_NONE, NULL);
+    const char *userinfo = uri ? g_uri_get_userinfo (uri) : NULL;
     gboolean known = FALSE;
 
     for (guint s = 0; uri && schemes[s]; s++)
@@ -74,6 +79,12 @@ check_ice_uris (GStrv        uris,
     if (!known || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0') {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "invalid %s URI '%s'", option, uris[i]);
+      return FALSE;
+    }
+    if (credentials && (userinfo == NULL || strchr (userinfo, ':') == NULL)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s URI '%s' has no user and password (expected %s://USER:PASSWORD@HOST:PORT)",
+                   option, uris[i], g_uri_get_scheme (uri));
       return FALSE;
     }
   }
@@ -206,8 +217,8 @@ main (int   argc,
   media->max_remote_candidates = max_remote_candidates;
   media->max_candidate_length = max_candidate_length;
   if (!check_ws_url (server, &error) ||
-      !check_ice_uris (stun, "--stun", stun_schemes, &error) ||
-      !check_ice_uris (turn, "--turn", turn_schemes, &error) ||
+      !check_ice_uris (stun, "--stun", stun_schemes, FALSE, &error) ||
+      !check_ice_uris (turn, "--turn", turn_schemes, TRUE, &error) ||
       !pl_media_config_set_source (media, source ? source : "auto", &error) ||
       !pl_media_config_set_sink (media, sink ? sink : "auto", &error)) {
     fprintf (stderr, "partyline-cli: %s\n", error->message);

@@ -860,28 +860,12 @@ pl_call_get_error (PlCall *self)
   return self->error;
 }
 
-GCancellable *
-pl_call_get_cancellable (PlCall *self)
-{
-  g_return_val_if_fail (PL_IS_CALL (self), NULL);
-
-  return self->cancellable;
-}
-
 double
 pl_call_get_setup_ms (PlCall *self)
 {
   g_return_val_if_fail (PL_IS_CALL (self), -1);
 
   return self->setup_ms;
-}
-
-double
-pl_call_get_first_audio_ms (PlCall *self)
-{
-  g_return_val_if_fail (PL_IS_CALL (self), -1);
-
-  return self->first_audio_ms;
 }
 
 double

@@ -40,10 +40,8 @@ const char     *pl_call_get_reason         (PlCall *self);
 /* Why the call failed on this side (PL_CALL_ERROR_SOURCE: the microphone
  * or source file cannot be opened), or NULL. */
 const GError   *pl_call_get_error          (PlCall *self);
-GCancellable   *pl_call_get_cancellable    (PlCall *self);
 /* Milliseconds, or a negative value while unknown. */
 double          pl_call_get_setup_ms       (PlCall *self);
-double          pl_call_get_first_audio_ms (PlCall *self);
 double          pl_call_get_duration_ms    (PlCall *self);
 double          pl_call_get_teardown_ms    (PlCall *self);
 gboolean        pl_call_get_muted          (PlCall *self);

@@ -97,6 +97,46 @@ pl_media_config_free (PlMediaConfig *config)
   g_free (config);
 }
 
+/* NULL and an empty list both mean "none". */
+static gboolean
+strv_equal0 (const char * const *a,
+             const char * const *b)
+{
+  if (a == NULL || b == NULL)
+    return (a == NULL || a[0] == NULL) && (b == NULL || b[0] == NULL);
+
+  return g_strv_equal (a, b);
+}
+
+gboolean
+pl_media_config_equal (const PlMediaConfig *a,
+                       const PlMediaConfig *b)
+{
+  g_return_val_if_fail (a != NULL, FALSE);
+  g_return_val_if_fail (b != NULL, FALSE);
+
+  /* Every field, in the order of the struct (pl-media.h). */
+  return a->source == b->source &&
+         a->tone_hz == b->tone_hz &&
+         g_strcmp0 (a->file_path, b->file_path) == 0 &&
+         a->sink == b->sink &&
+         g_strcmp0 (a->record_dir, b->record_dir) == 0 &&
+         a->analyze == b->analyze &&
+         strv_equal0 ((const char * const *) a->ice_addresses,
+                      (const char * const *) b->ice_addresses) &&
+         strv_equal0 ((const char * const *) a->stun_servers,
+                      (const char * const *) b->stun_servers) &&
+         strv_equal0 ((const char * const *) a->turn_servers,
+                      (const char * const *) b->turn_servers) &&
+         a->latency_ms == b->latency_ms &&
+         a->stun_pacing_ms == b->stun_pacing_ms &&
+         g_strcmp0 (a->source_device, b->source_device) == 0 &&
+         g_strcmp0 (a->sink_device, b->sink_device) == 0 &&
+         a->max_pending_candidates == b->max_pending_candidates &&
+         a->max_remote_candidates == b->max_remote_candidates &&
+         a->max_candidate_length == b->max_candidate_length;
+}
+
 gboolean
 pl_media_config_set_source (PlMediaConfig *config,
                             const char    *spec,

@@ -24,7 +24,9 @@ typedef enum {
   PL_SINK_DEVICE,    /* an audio output by name (pl_media_list_devices ()) */
 } PlSinkKind;
 
-/* The media settings of a line; every call of the line is built from them. */
+/* The media settings of a line; every call of the line is built from them.
+ * A new field goes into pl_media_config_copy (), _free () and _equal ()
+ * (pl-media.c), and into tests/unit/test-media-config.c. */
 typedef struct {
   PlSourceKind source;
   double       tone_hz;
@@ -57,6 +59,10 @@ gboolean       pl_media_init               (GError **error);
 PlMediaConfig *pl_media_config_new         (void);
 PlMediaConfig *pl_media_config_copy        (const PlMediaConfig *config);
 void           pl_media_config_free        (PlMediaConfig *config);
+/* Whether @a and @b describe the same media, field by field (a NULL list
+ * and an empty one are the same). */
+gboolean       pl_media_config_equal       (const PlMediaConfig *a,
+                                            const PlMediaConfig *b);
 gboolean       pl_media_config_set_source  (PlMediaConfig *config,
                                             const char    *spec,
                                             GError       **error);

@@ -1947,10 +1947,14 @@ on_drain_timeout (gpointer user_data)
 }
 
 /* A weak way back to the main context from webrtcbin's or a streaming thread,
- * for the teardown's own steps (which must not be dropped as cancelled). */
+ * for the teardown's own steps (which must not be dropped as cancelled).
+ * The promise or pad probe that waits holds one ref, dropped by its destroy
+ * notify whether it fired or not (a recording whose EOS never came keeps its
+ * probe until the pad goes); the idle source it posts holds another. */
 typedef struct {
-  GWeakRef      peer_wr;
-  GMainContext *context;
+  gatomicrefcount ref_count;
+  GWeakRef        peer_wr;
+  GMainContext   *context;
 } Drain;
 
 static Drain *
@@ -1958,8 +1962,17 @@ drain_new (PlPeer *self)
 {
   Drain *drain = g_new0 (Drain, 1);
 
+  g_atomic_ref_count_init (&drain->ref_count);
   g_weak_ref_init (&drain->peer_wr, self);
   drain->context = g_main_context_ref (self->shared->context);
+
+  return drain;
+}
+
+static Drain *
+drain_ref (Drain *drain)
+{
+  g_atomic_ref_count_inc (&drain->ref_count);
 
   return drain;
 }
@@ -1977,14 +1990,31 @@ on_drained_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Any thread: it holds no ref on the peer. */
 static void
-drain_free (gpointer data)
+drain_unref (gpointer data)
 {
   Drain *drain = data;
+
+  if (!g_atomic_ref_count_dec (&drain->ref_count))
+    return;
 
   g_weak_ref_clear (&drain->peer_wr);
   g_main_context_unref (drain->context);
   g_free (drain);
+}
+
+/* Posts @drain's next step to the main context. */
+static void
+drain_post (Drain       *drain,
+            GSourceFunc  func,
+            const char  *name)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_callback (source, func, drain_ref (drain), drain_unref);
+  g_source_set_static_name (source, name);
+  g_source_attach (source, drain->context);
 }
 
 /* webrtcbin's pc thread: every operation queued before get-stats is done. */
@@ -1993,14 +2023,11 @@ on_drain_reply (GstPromise *promise,
                 gpointer    user_data)
 {
   Drain *drain = user_data;
-  g_autoptr(GSource) source = g_idle_source_new ();
 
   /* No ref on the peer is taken here: its last ref must never drop on this
    * thread (bug 13). The main context looks it up again. */
+  drain_post (drain, on_drained_idle, "[partyline] peer drained");
   gst_promise_unref (promise);
-  g_source_set_callback (source, on_drained_idle, drain, drain_free);
-  g_source_set_static_name (source, "[partyline] peer drained");
-  g_source_attach (source, drain->context);
 }
 
 /* 3b. Drain webrtcbin's operation queue: the reply to get-stats means every
@@ -2017,7 +2044,7 @@ drain_then_null (PlPeer *self)
   }
 
   self->drain_timeout_id = g_timeout_add (DRAIN_TIMEOUT_MS, on_drain_timeout, self);
-  promise = gst_promise_new_with_change_func (on_drain_reply, drain_new (self), NULL);
+  promise = gst_promise_new_with_change_func (on_drain_reply, drain_new (self), drain_unref);
   g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
 }
 
@@ -2054,15 +2081,11 @@ on_record_sink_event (GstPad          *pad,
                       gpointer         user_data)
 {
   Drain *drain = user_data;
-  g_autoptr(GSource) source = NULL;
 
   if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
     return GST_PAD_PROBE_OK;
 
-  source = g_idle_source_new ();
-  g_source_set_callback (source, on_recorded_idle, drain, drain_free);
-  g_source_set_static_name (source, "[partyline] recording finished");
-  g_source_attach (source, drain->context);
+  drain_post (drain, on_recorded_idle, "[partyline] recording finished");
 
   return GST_PAD_PROBE_REMOVE;
 }
@@ -2081,7 +2104,7 @@ finish_recording (PlPeer *self)
 
   self->record_timeout_id = g_timeout_add (RECORD_EOS_TIMEOUT_MS, on_record_timeout, self);
   gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_record_sink_event,
-                     drain_new (self), NULL);
+                     drain_new (self), drain_unref);
   gst_pad_send_event (branch_pad, gst_event_new_eos ());
 }
 

@@ -330,14 +330,6 @@ pl_signaling_client_new (const char *url,
   return self;
 }
 
-const char *
-pl_signaling_client_get_url (PlSignalingClient *self)
-{
-  g_return_val_if_fail (PL_IS_SIGNALING_CLIENT (self), NULL);
-
-  return self->url;
-}
-
 gboolean
 pl_signaling_client_is_connected (PlSignalingClient *self)
 {

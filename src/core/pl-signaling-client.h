@@ -17,7 +17,6 @@ G_DECLARE_FINAL_TYPE (PlSignalingClient, pl_signaling_client, PL, SIGNALING_CLIE
 
 PlSignalingClient *pl_signaling_client_new             (const char *url,
                                                         const char *token);
-const char        *pl_signaling_client_get_url         (PlSignalingClient *self);
 gboolean           pl_signaling_client_is_connected    (PlSignalingClient *self);
 
 /* Connects and registers @number; completes on `registered`, or with

@@ -31,7 +31,7 @@
 #include <string.h>
 
 #define READ_SIZE          16384
-#define DEFAULT_LINGER_MS  2000
+#define LINGER_MS          2000
 
 struct _PlWsConnection
 {
@@ -45,7 +45,6 @@ struct _PlWsConnection
 
   PlWsState      state;
   gushort        close_code;
-  char          *close_reason;
   gboolean       close_sent;
   gboolean       closing_emitted;
   gboolean       close_after_flush;  /* the peer's close is answered: close once written */
@@ -59,7 +58,6 @@ struct _PlWsConnection
 
   guint          keepalive_interval;
   guint          keepalive_id;
-  guint          linger_ms;
   guint          linger_id;
 };
 
@@ -286,8 +284,6 @@ handle_event (PlWsConnection  *self,
       break;
     }
     self->close_code = event->code;
-    g_free (self->close_reason);
-    self->close_reason = g_strndup ((const char *) event->data, event->length);
     self->state = PL_WS_STATE_CLOSING;
     emit_closing (self);
     send_close_frame (self, event->code, NULL);
@@ -371,7 +367,7 @@ on_linger_timeout (gpointer user_data)
   PlWsConnection *self = user_data;
 
   self->linger_id = 0;
-  g_debug ("no close frame in answer within %u ms: closing", self->linger_ms);
+  g_debug ("no close frame in answer within %d ms: closing", LINGER_MS);
   close_stream (self);
 
   return G_SOURCE_REMOVE;
@@ -399,7 +395,6 @@ pl_ws_connection_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->decoder, pl_ws_decoder_free);
   g_free (self->read_buffer);
-  g_free (self->close_reason);
 
   G_OBJECT_CLASS (pl_ws_connection_parent_class)->finalize (object);
 }
@@ -445,7 +440,6 @@ pl_ws_connection_init (PlWsConnection *self)
   g_queue_init (&self->send_queue);
   self->cancellable = g_cancellable_new ();
   self->read_buffer = g_malloc (READ_SIZE);
-  self->linger_ms = DEFAULT_LINGER_MS;
 }
 
 PlWsConnection *
@@ -503,15 +497,13 @@ pl_ws_connection_close (PlWsConnection *self,
 
   self->state = PL_WS_STATE_CLOSING;
   self->close_code = code;
-  g_free (self->close_reason);
-  self->close_reason = g_strdup (reason);
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
 
   g_object_ref (self);
   emit_closing (self);
   send_close_frame (self, code, reason);
   if (!self->stream_closing)
-    self->linger_id = g_timeout_add (self->linger_ms, on_linger_timeout, self);
+    self->linger_id = g_timeout_add (LINGER_MS, on_linger_timeout, self);
   g_object_unref (self);
 }
 
@@ -541,14 +533,6 @@ pl_ws_connection_get_close_code (PlWsConnection *self)
   return self->close_code;
 }
 
-const char *
-pl_ws_connection_get_close_reason (PlWsConnection *self)
-{
-  g_return_val_if_fail (PL_IS_WS_CONNECTION (self), NULL);
-
-  return self->close_reason;
-}
-
 /* Seconds between pings; 0 sends none. */
 void
 pl_ws_connection_set_keepalive_interval (PlWsConnection *self,
@@ -560,21 +544,4 @@ pl_ws_connection_set_keepalive_interval (PlWsConnection *self,
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
   if (seconds > 0 && self->state == PL_WS_STATE_OPEN)
     self->keepalive_id = g_timeout_add_seconds (seconds, on_keepalive_timeout, self);
-}
-
-void
-pl_ws_connection_set_linger_ms (PlWsConnection *self,
-                                guint           linger_ms)
-{
-  g_return_if_fail (PL_IS_WS_CONNECTION (self));
-
-  self->linger_ms = linger_ms;
-}
-
-gsize
-pl_ws_connection_get_send_queue_size (PlWsConnection *self)
-{
-  g_return_val_if_fail (PL_IS_WS_CONNECTION (self), 0);
-
-  return self->send_queue_size;
 }

@@ -33,7 +33,7 @@ PlWsState       pl_ws_connection_get_state              (PlWsConnection *self);
 void            pl_ws_connection_send_text              (PlWsConnection *self,
                                                          const char     *text);
 /* The close handshake: sends a close frame, reads (and drops) what the peer
- * still sends until its close frame or @linger_ms, then closes the stream. */
+ * still sends until its close frame or for 2 s, then closes the stream. */
 void            pl_ws_connection_close                  (PlWsConnection *self,
                                                          gushort         code,
                                                          const char     *reason);
@@ -41,11 +41,7 @@ void            pl_ws_connection_close                  (PlWsConnection *self,
 void            pl_ws_connection_abort                  (PlWsConnection *self,
                                                          const char     *why);
 gushort         pl_ws_connection_get_close_code         (PlWsConnection *self);
-const char     *pl_ws_connection_get_close_reason       (PlWsConnection *self);
 void            pl_ws_connection_set_keepalive_interval (PlWsConnection *self,
                                                          guint           seconds);
-void            pl_ws_connection_set_linger_ms          (PlWsConnection *self,
-                                                         guint           linger_ms);
-gsize           pl_ws_connection_get_send_queue_size    (PlWsConnection *self);
 
 G_END_DECLS

@@ -17,6 +17,7 @@
 #include "pl-account.h"
 #include "pl-dial-util.h"
 #include "pl-error.h"
+#include "pl-media.h"
 #include "pl-protocol.h"
 
 #include <glib/gi18n.h>
@@ -428,29 +429,6 @@ pl_account_new (void)
   return g_object_new (PL_TYPE_ACCOUNT, NULL);
 }
 
-static gboolean
-strv_equal0 (GStrv a,
-             GStrv b)
-{
-  if (a == NULL || b == NULL)
-    return (a == NULL || a[0] == NULL) && (b == NULL || b[0] == NULL);
-
-  return g_strv_equal ((const char * const *) a, (const char * const *) b);
-}
-
-static gboolean
-media_equal (const PlMediaConfig *a,
-             const PlMediaConfig *b)
-{
-  return a->source == b->source && a->tone_hz == b->tone_hz &&
-         g_strcmp0 (a->file_path, b->file_path) == 0 && a->sink == b->sink &&
-         g_strcmp0 (a->record_dir, b->record_dir) == 0 && a->analyze == b->analyze &&
-         strv_equal0 (a->ice_addresses, b->ice_addresses) &&
-         strv_equal0 (a->stun_servers, b->stun_servers) &&
-         strv_equal0 (a->turn_servers, b->turn_servers) &&
-         a->latency_ms == b->latency_ms && a->stun_pacing_ms == b->stun_pacing_ms;
-}
-
 void
 pl_account_configure (PlAccount           *self,
                       const char          *server_url,
@@ -470,7 +448,7 @@ pl_account_configure (PlAccount           *self,
   number_changed = g_strcmp0 (self->number, number) != 0;
   token_changed = g_strcmp0 (self->token, token) != 0;
   if (!url_changed && !number_changed && !token_changed &&
-      media_equal (self->media, media) && self->state != PL_ACCOUNT_STATE_OFFLINE)
+      pl_media_config_equal (self->media, media) && self->state != PL_ACCOUNT_STATE_OFFLINE)
     return;
 
   set_str (&self->server_url, server_url);

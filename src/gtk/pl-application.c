@@ -113,6 +113,36 @@ single_server (const char *uri)
   return servers;
 }
 
+/* The addresses of the setting that are IP addresses (webrtcbin refuses the
+ * others), or NULL for every interface; says which are left out. */
+static GStrv
+ice_addresses (PlApplication      *self,
+               const char * const *addresses)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) valid = NULL;
+
+  for (guint i = 0; addresses[i] != NULL; i++) {
+    g_autoptr(GInetAddress) address = g_inet_address_new_from_string (addresses[i]);
+
+    if (address == NULL) {
+      g_autofree char *message = NULL;
+
+      /* Translators: %s is what the user typed */
+      message = g_strdup_printf (_("“%s” is not an IP address"), addresses[i]);
+      show_message (self, message, _("_Preferences"), "app.preferences");
+      continue;
+    }
+    g_strv_builder_add (builder, addresses[i]);
+  }
+
+  valid = g_strv_builder_end (builder);
+  if (valid[0] == NULL)
+    return NULL;
+
+  return g_steal_pointer (&valid);
+}
+
 static void
 apply_settings (PlApplication *self)
 {
@@ -162,8 +192,7 @@ apply_settings (PlApplication *self)
   else if (error != NULL)
     show_message (self, error->message, _("_Preferences"), "app.preferences");
   g_clear_error (&error);
-  if (addresses[0] != NULL)
-    media->ice_addresses = g_steal_pointer (&addresses);
+  media->ice_addresses = ice_addresses (self, (const char * const *) addresses);
 
   pl_account_set_auto_answer (self->account, g_settings_get_boolean (self->settings, "auto-answer"));
   pl_account_configure (self->account, server_url, number, token, media);
@@ -870,12 +899,4 @@ pl_application_get_history (PlApplication *self)
   g_return_val_if_fail (PL_IS_APPLICATION (self), NULL);
 
   return G_LIST_MODEL (self->history);
-}
-
-GSettings *
-pl_application_get_settings (PlApplication *self)
-{
-  g_return_val_if_fail (PL_IS_APPLICATION (self), NULL);
-
-  return self->settings;
 }

@@ -19,6 +19,5 @@ PlApplication *pl_application_new          (void);
 PlAccount     *pl_application_get_account  (PlApplication *self);
 /* PlHistoryEntry items: the calls of this run that ended, newest first. */
 GListModel    *pl_application_get_history  (PlApplication *self);
-GSettings     *pl_application_get_settings (PlApplication *self);
 
 G_END_DECLS

@@ -30,14 +30,13 @@ struct _PlCallRow
   AdwActionRow  parent_instance;
 
   PlCall       *call;
-  const char   *state;        /* a static string, see pl_call_row_get_state () */
+  const char   *state;        /* shown and logged: "dialing", …, "active", "ending", "ended" */
   gint64        active_since; /* g_get_monotonic_time () when it became active */
   guint         timer_id;
   guint         expire_id;
   double        logged[2];    /* the meter values last written to the event log */
 
   GtkImage     *direction_image;
-  GtkImage     *input_icon;
   GtkLevelBar  *input_meter;
   GtkLevelBar  *output_meter;
   GtkToggleButton *mute_button;
@@ -353,13 +352,8 @@ pl_call_row_constructed (GObject *object)
   g_signal_connect_object (self->call, "state-changed", G_CALLBACK (on_call_state_changed), self, 0);
   g_signal_connect_object (self->call, "ending", G_CALLBACK (on_call_ending), self, 0);
   g_signal_connect_object (self->call, "level", G_CALLBACK (on_call_level), self, 0);
-  /* The level of what the call sends, where the core reports it. */
-  if (g_signal_lookup ("input-level", PL_TYPE_CALL) != 0) {
-    g_signal_connect_object (self->call, "input-level", G_CALLBACK (on_call_input_level), self, 0);
-  } else {
-    gtk_widget_set_visible (GTK_WIDGET (self->input_icon), FALSE);
-    gtk_widget_set_visible (GTK_WIDGET (self->input_meter), FALSE);
-  }
+  /* The level of what the call sends. */
+  g_signal_connect_object (self->call, "input-level", G_CALLBACK (on_call_input_level), self, 0);
 
   g_signal_connect_object (self, "notify::subtitle", G_CALLBACK (on_subtitle_notify), self,
                            G_CONNECT_SWAPPED);
@@ -410,7 +404,6 @@ pl_call_row_class_init (PlCallRowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/partyline/Partyline/pl-call-row.ui");
   gtk_widget_class_bind_template_child (widget_class, PlCallRow, direction_image);
-  gtk_widget_class_bind_template_child (widget_class, PlCallRow, input_icon);
   gtk_widget_class_bind_template_child (widget_class, PlCallRow, input_meter);
   gtk_widget_class_bind_template_child (widget_class, PlCallRow, output_meter);
   gtk_widget_class_bind_template_child (widget_class, PlCallRow, mute_button);
@@ -440,20 +433,4 @@ pl_call_row_get_call (PlCallRow *self)
   g_return_val_if_fail (PL_IS_CALL_ROW (self), NULL);
 
   return self->call;
-}
-
-const char *
-pl_call_row_get_peer (PlCallRow *self)
-{
-  g_return_val_if_fail (PL_IS_CALL_ROW (self), NULL);
-
-  return pl_call_get_peer (self->call);
-}
-
-const char *
-pl_call_row_get_state (PlCallRow *self)
-{
-  g_return_val_if_fail (PL_IS_CALL_ROW (self), NULL);
-
-  return self->state;
 }

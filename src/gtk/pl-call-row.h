@@ -17,9 +17,6 @@ G_DECLARE_FINAL_TYPE (PlCallRow, pl_call_row, PL, CALL_ROW, AdwActionRow)
 
 GtkWidget  *pl_call_row_new       (PlCall *call);
 PlCall     *pl_call_row_get_call  (PlCallRow *self);
-const char *pl_call_row_get_peer  (PlCallRow *self);
-/* The state the row shows: "dialing", …, "active", "ending", "ended". */
-const char *pl_call_row_get_state (PlCallRow *self);
 
 /* A reason ("busy") as people read it; translated. */
 const char *pl_call_row_describe_reason (const char *reason);

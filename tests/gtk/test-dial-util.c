@@ -108,6 +108,9 @@ test_ice_server (void)
   g_assert_true (pl_check_ice_server ("turns://user:pass@turn.example.org:5349", TRUE, NULL));
   g_assert_false (pl_check_ice_server ("turn://user:pass@turn.example.org", FALSE, NULL));
   g_assert_false (pl_check_ice_server ("stun://stun.example.org", TRUE, NULL));
+  /* webrtcbin's add-turn-server refuses these. */
+  g_assert_false (pl_check_ice_server ("turn://turn.example.org:3478", TRUE, NULL));
+  g_assert_false (pl_check_ice_server ("turn://user@turn.example.org:3478", TRUE, NULL));
   g_assert_false (pl_check_ice_server ("stun.example.org:3478", FALSE, NULL));
 }
 

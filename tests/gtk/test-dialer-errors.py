@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the dialer tells the user when things go wrong, and how it recovers:
 a server address that is not one, a refused registration, a microphone that
-cannot be opened, devices chosen by name that are not connected, and a lost connection, after which it reconnects by
-itself with a growing delay once the server is back; then auto-answer. Settings change by
-rewriting the GSettings keyfile, as `gsettings set` or Preferences would."""
+cannot be opened, devices chosen by name that are not connected, a switch
+from one such device to another (only the name changes), a local address
+that is not an IP address, and a lost connection, after which it reconnects
+by itself with a growing delay once the server is back; then auto-answer.
+Settings change by rewriting the GSettings keyfile, as `gsettings set` or
+Preferences would."""
 
-from dialer import Dialer, Display, Test, listen_address, wait_any
+from dialer import Dialer, Display, Failure, Test, listen_address, wait_any
 
-with Test('dialer-errors', plan=9, watchdog=120) as t:
+with Test('dialer-errors', plan=11, watchdog=120) as t:
     with t.step('a server address that is not one: the banner says so, no retry'):
         Display(t)
         server = t.server()
@@ -69,6 +72,53 @@ with Test('dialer-errors', plan=9, watchdog=120) as t:
         since = dialer.mark()
         dialer.write_settings(audio_sink='fake')
         dialer.wait_event('account', since=since, state='registered')
+
+    with t.step('from one microphone or speakers chosen by name to another: the new one is used'):
+        def switch_device(key, old, new, text):
+            since = dialer.mark()
+            dialer.write_settings(**{key: f'device:{old}'})
+            dialer.wait_event('account', since=since, state='registered')
+            dialer.action('dial', '2001')
+            dialer.wait_event('message', since=since, text=lambda s: f"'{old}' is not connected" in s)
+            dialer.wait_row('2001', 'ended', since=since, status='Ended · Failed')
+            # Only the device's name changes: the account takes the new
+            # settings at once (before it reports them) and registers again.
+            since = dialer.mark()
+            dialer.write_settings(**{key: f'device:{new}'})
+            if not dialer.find('account', since=since, state='connecting'):
+                raise Failure(f'{key} device:{old} -> device:{new} was ignored (the line was '
+                              f'not replaced)\n' + dialer.recent(since))
+            dialer.wait_event('account', since=since, state='registered')
+            dialer.action('dial', '2001')
+            ev = dialer.wait_event('message', since=since, text=lambda s: text in s
+                                   and 'is not connected' in s)
+            assert f"'{new}' is not connected" in ev['text'], ev
+            t.diag(f'message: {ev["text"]}')
+            dialer.wait_row('2001', 'ended', since=since, status='Ended · Failed')
+
+        switch_device('audio_source', 'Microphone One', 'Microphone Two',
+                      'microphone cannot be opened')
+        since = dialer.mark()
+        dialer.write_settings(audio_source='tone:330')
+        dialer.wait_event('account', since=since, state='registered')
+        switch_device('audio_sink', 'Speakers One', 'Speakers Two', 'call with 2001 failed')
+        since = dialer.mark()
+        dialer.write_settings(audio_sink='fake')
+        dialer.wait_event('account', since=since, state='registered')
+
+    with t.step('an ICE address in the settings that is not one: a message says so, '
+                'calls use the others'):
+        since = dialer.mark()
+        dialer.write_settings(ice_addresses=['127.0.0.1', 'localhost'])
+        dialer.action('dial', '2001')
+        dialer.wait_row('2001', 'active', since=since)
+        # Said while the settings were applied, before they were reported.
+        ev = dialer.find('message', since=since, text='“localhost” is not an IP address')
+        assert ev, dialer.recent(since)
+        t.diag(f'message: {ev[0]["text"]}')
+        dialer.action('hangup', '2001')
+        dialer.wait_row('2001', 'ended', since=since, status='Ended · Hung up')
+        dialer.write_settings(ice_addresses=['127.0.0.1'])
 
     with t.step('the server goes away: "lost", then retries after 1 s, then 2 s'):
         address = listen_address(server.url)

@@ -18,6 +18,8 @@ CASES = [
     ('a number longer than 32 characters', ['--number', '1' * 33]),
     ('no number at all', []),
     ('an unknown option', ['--number', '1001', '--frobnicate']),
+    ('a TURN server without a user and password',
+     ['--number', '1001', '--turn', 'turn://127.0.0.1:3478']),
 ]
 BAD_URLS = ['not a url', 'http://127.0.0.1:8443/ws']
 
