@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-/* Error codes of the signaling protocol (signaling-protocol.md, "error"). */
+/* Error codes of the signaling protocol (docs/protocol.md, "error (server → phone)"). */
 typedef enum {
   PL_PROTOCOL_ERROR_BAD_REQUEST,
   PL_PROTOCOL_ERROR_NOT_REGISTERED,

@@ -1,4 +1,4 @@
-/* pl-protocol.h — the signaling protocol v1 (../shared/spec/signaling-protocol.md)
+/* pl-protocol.h — the signaling protocol v1 (docs/protocol.md)
  *
  * Pure code: JSON text <-> PlMessage, and the validation of numbers and call ids.
  * No I/O. Used by the server and by the phones.

@@ -213,7 +213,7 @@ connection_send_message (Connection      *conn,
 }
 
 /* @msg, when not NULL, is the offending message: it gives `ref` and
- * `call_id`, as the spec asks. */
+ * `call_id`, as docs/protocol.md asks ("error (server → phone)"). */
 static void
 connection_send_error (Connection      *conn,
                        PlProtocolError  code,
@@ -536,7 +536,7 @@ handle_text (PlServer   *self,
   g_autoptr(PlMessage) msg = NULL;
   g_autoptr(GError) error = NULL;
 
-  /* The checks run in the order of the spec ("error"). */
+  /* The checks run in the order of docs/protocol.md, "error (server → phone)". */
   msg = pl_message_parse (text, length, &error);
   if (msg == NULL) {
     connection_send_error (conn, PL_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL);

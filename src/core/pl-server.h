@@ -1,4 +1,4 @@
-/* pl-server.h — the Partyline signaling server (../shared/spec/signaling-protocol.md)
+/* pl-server.h — the Partyline signaling server (docs/protocol.md)
  *
  * Copyright 2026 The Partyline authors
  *

@@ -2,13 +2,13 @@
  *
  * A phone's WebSocket to the signaling server. What the phone sends leaves
  * through an outbox paced under the server's rate limit: by default a server
- * drops what a connection sends beyond 200 messages a second, after a burst
- * of 400 (signaling-protocol.md, "Rate limit"), and a dropped `hangup` would
- * leave the other phone in the call. A group dial and hang-up of 8 sends
- * about 30 messages; the torture tests' back-to-back rounds sent up to 276 a
- * second. The outbox keeps 10 % under the default limit, for the jitter of
- * arrival at the server; if the server still says `rate-limited` (it was
- * configured tighter), the pace halves.
+ * drops what a connection sends beyond 200 messages a second, after a burst of
+ * 400 (docs/protocol.md, "error (server → phone)", the rate limit), and a
+ * dropped `hangup` would leave the other phone in the call. A group dial and
+ * hang-up of 8 sends about 30 messages; the torture tests' back-to-back rounds
+ * sent up to 276 a second. The outbox keeps 10 % under the default limit, for
+ * the jitter of arrival at the server; if the server still says `rate-limited`
+ * (it was configured tighter), the pace halves.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -1,10 +1,10 @@
 /* pl-token-bucket.h — the protocol's rate limit, as a token bucket
  *
- * The server drops what a connection sends beyond its limit
- * (signaling-protocol.md, "Rate limit"); a phone paces what it sends under
- * the same limit. Both count with this: @rate tokens a second, at most
- * @burst saved. Rate and burst are passed on every call, so that a change
- * of the limit applies at once.
+ * The server drops what a connection sends beyond its limit (docs/protocol.md,
+ * "error (server → phone)", the rate limit); a phone paces what it sends under
+ * the same limit. Both count with this: @rate tokens a second, at most @burst
+ * saved. Rate and burst are passed on every call, so that a change of the
+ * limit applies at once.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """An independent WebRTC phone for the security tests, built on Debian's
 python3-aiortc 1.4.0 (run it with /usr/bin/python3), that speaks
-signaling-protocol.md through the real partyline-server (the WebSocket is
+docs/protocol.md through the real partyline-server (the WebSocket is
 tests/torture/rawpeer.py's RawPeer).
 
     aiopeer.py --server ws://127.0.0.1:PORT/ws --number 4001 [--tone 880]

@@ -997,7 +997,7 @@ test_not_registered (Fixture       *f,
   client_sync_nothing_else (a);
 }
 
-/* The checks and their order (spec, "error"). */
+/* The checks and their order (docs/protocol.md, "error (server → phone)"). */
 static void
 test_check_order (Fixture       *f,
                   gconstpointer  data)

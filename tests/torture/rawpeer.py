@@ -2,7 +2,7 @@
 """A raw signaling-protocol peer in the Python standard library: a minimal
 RFC 6455 WebSocket client (opening handshake with Sec-WebSocket-Accept
 check, masked text frames, ping -> pong, close handshake) that speaks
-signaling-protocol.md by hand. It has no media stack: tests use it to send
+docs/protocol.md by hand. It has no media stack: tests use it to send
 what a real phone never would, such as messages for a call that is over.
 
     peer = RawPeer('ws://127.0.0.1:8443/ws')
