@@ -145,7 +145,7 @@ emit_call (PlCli  *cli,
     g_string_append_printf (human, " (%s, lasted %.0f ms, torn down in %.1f ms)",
                             pl_call_get_reason (call), MAX (pl_call_get_duration_ms (call), 0),
                             pl_call_get_teardown_ms (call));
-    /* Why it failed on our side (cli.md allows added fields). */
+    /* Why it failed on our side (docs/cli.md, "Events (`--json`)": `ended`'s `message`). */
     if (pl_call_get_error (call) != NULL) {
       add_string (builder, "message", pl_call_get_error (call)->message);
       g_string_append_printf (human, ": %s", pl_call_get_error (call)->message);

@@ -1,4 +1,4 @@
-/* pl-cli.h — the headless phone (../shared/spec/cli.md)
+/* pl-cli.h — the headless phone (docs/cli.md)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -23,7 +23,7 @@ typedef struct {
   PlMediaConfig *media;
 } PlCliOptions;
 
-/* Exit statuses of cli.md. */
+/* The exit statuses of docs/cli.md, "Exit status". */
 enum {
   PL_CLI_EXIT_OK = 0,
   PL_CLI_EXIT_USAGE = 2,

@@ -1,4 +1,4 @@
-/* main.c — partyline-server, the signaling server (../shared/spec/cli.md)
+/* main.c — partyline-server, the signaling server (docs/cli.md, "partyline-server")
  *
  * Copyright 2026 The Partyline authors
  *

@@ -2,7 +2,7 @@
 """A small harness for Partyline's integration tests and demo (stdlib only).
 
 It runs the real `partyline-server` (on port 0) and real `partyline-cli`
-phones as processes, through their command-line contract (cli.md):
+phones as processes, through their command-line contract (docs/cli.md):
 
     with Test('call', plan=2) as t:
         with t.step('server and two phones register'):

@@ -18,7 +18,7 @@ from torture import Failure, Ledger, Test, knob, quit_all, rng, watchdog
 ROUNDS = knob('PARTYLINE_RACE_ROUNDS', 30)
 KINDS = ('hangup', 'reject', 'answer')
 ORDERS = ('caller-first', 'callee-first', 'simultaneous')
-# What a command that lost the race may say (cli.md: an error event, nothing changed).
+# What a command that lost the race may say (docs/cli.md: an error event, nothing changed).
 LOST = ('no call with', 'is not waiting for an answer')
 # The reasons each side's call may end with, per kind of race.
 REASONS = {'hangup': {'normal'}, 'reject': {'normal', 'rejected'}, 'answer': {'normal'}}
