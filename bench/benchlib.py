@@ -470,10 +470,11 @@ def describe_churn(records, seconds):
 # --- the reference (bench/reference-webrtcbin) -------------------------------------
 
 # Two configurations of the reference: webrtcbin's and libnice's own defaults
-# with nothing pre-warmed (the guide's first row, what issue 4 names), and
-# Partyline's settings (jitter buffer 40 ms, pacing 5 ms, UPnP off, the DTLS
-# certificate made before the first call), which separates what the settings
-# buy from what the rest of Partyline costs.
+# with nothing pre-warmed (the first row of docs/webrtcbin-1.22.md's "Measured
+# on this platform", what issue 4 names), and Partyline's settings (jitter
+# buffer 40 ms, pacing 5 ms, UPnP off, the DTLS certificate made before the
+# first call), which separates what the settings buy from what the rest of
+# Partyline costs.
 REFERENCE_CONFIGS = (
     ('plain', 'webrtcbin defaults (200 ms, libnice pacing, UPnP on, no pre-warm)', ()),
     ('tuned', 'Partyline\'s settings (40 ms, pacing 5 ms, UPnP off, pre-warmed)',
@@ -591,7 +592,7 @@ def snapshot(paths, folder):
 
 # What a process of a kind may write to stderr in a clean run: the reference
 # keeps libnice's UPnP on (webrtcbin's default), and gupnp warns that it
-# cannot listen in a loopback-only namespace (the guide: "gupnp warnings").
+# cannot listen in a loopback-only namespace (docs/webrtcbin-1.22.md: "gupnp warnings").
 EXPECTED_STDERR = {'reference': re.compile(r'^$|gupnp-context(-manager)?-WARNING')}
 
 

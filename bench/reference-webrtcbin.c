@@ -1,9 +1,9 @@
 /* reference-webrtcbin.c — two plain webrtcbin peers back to back in one process
  *
  * The minimal reference that Partyline's benchmarks compare against (issue 4),
- * the setting of the guide's "Measured on this platform" table: no Partyline
- * code, no signaling server, no process boundary. Each call builds two
- * pipelines from scratch,
+ * the setting of the "Measured on this platform" table of
+ * docs/webrtcbin-1.22.md: no Partyline code, no signaling server, no process
+ * boundary. Each call builds two pipelines from scratch,
  *
  *   audiotestsrc is-live=true freq=F ! audioconvert ! audioresample !
  *     opusenc ! rtpopuspay pt=96 ! webrtcbin    (and, on pad-added,)
@@ -496,7 +496,7 @@ print_call (Call *call)
 /* A plain program: every pipeline to NULL on the main thread, one after the
  * other, the callers' first (a phone hanging up all its calls), then the
  * callees'; then each pipeline's last ref is dropped, on the main thread too
- * (webrtcbin-1.22.md, bug 13), which disposes of it. The main loop is blocked
+ * (docs/webrtcbin-1.22.md, bug 13), which disposes of it. The main loop is blocked
  * for all of it. */
 static void
 close_batch (Batch *batch)

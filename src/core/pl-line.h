@@ -83,7 +83,7 @@ gboolean    pl_line_hang_up_group_finish (PlLine       *self,
                                           GError      **error);
 
 /* Completes once no call of the line has a pipeline and every pipeline kept
- * after NULL (webrtcbin-1.22.md, teardown step 6) is released: the moment to
+ * after NULL (docs/webrtcbin-1.22.md, teardown step 6) is released: the moment to
  * compare a process's resources with its baseline. It does not hang up. */
 void        pl_line_settle_async         (PlLine             *self,
                                           GAsyncReadyCallback callback,

@@ -361,8 +361,8 @@ static gpointer
 generate_dtls_key (gpointer data)
 {
   /* The first dtlsdec of a process generates its RSA key and certificate;
-   * every later one, webrtcbin's included, shares it (webrtcbin-1.22.md:
-   * "First use of DTLS … pre-warm at start-up"). */
+   * every later one, webrtcbin's included, shares it (docs/webrtcbin-1.22.md,
+   * "Also": "First use of DTLS … pre-warm at start-up"). */
   static const char * const fragments[] = {
     "source-tone", "source-silence", "audio-send", "audio-receive", "sink-fake",
   };

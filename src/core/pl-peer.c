@@ -13,8 +13,12 @@
  * callbacks touch the PlPeer: each copies what it needs into a PeerEvent and
  * posts it to the main context with an idle source. There the event is
  * applied only if the peer still exists, its call is not cancelled, and the
- * call_id matches (see "Cancellation pattern" in the style guide). A hung-up
- * call's pending work is dropped, never run.
+ * call_id matches (docs/ARCHITECTURE.md, "How a webrtcbin callback reaches
+ * the main thread"; docs/webrtcbin-1.22.md, "Threads"). A hung-up call's
+ * pending work is dropped, never run.
+ *
+ * The bug numbers ("bug 13") and teardown steps ("teardown step 6") cited
+ * here are those of docs/webrtcbin-1.22.md.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -38,7 +42,7 @@
 /* How long a drain of webrtcbin's operation queue may take before NULL. */
 #define DRAIN_TIMEOUT_MS 2000
 /* How long a pipeline whose ICE gathering had not completed is kept alive
- * after NULL (webrtcbin-1.22.md, bug 2 and teardown step 6). */
+ * after NULL (docs/webrtcbin-1.22.md, bug 2 and teardown step 6). */
 #define GATHERING_GRACE_MS 1000
 /* How long a recording may take to write its last page before NULL. */
 #define RECORD_EOS_TIMEOUT_MS 1000
@@ -61,7 +65,8 @@ typedef struct {
   GBytes         *silence;          /* sent in place of each frame while muted */
 
   /* Peer authentication: the media gate opens only once the certificate the
-   * peer showed in the DTLS handshake matched the fingerprint of its SDP. */
+   * peer showed in the DTLS handshake matched the fingerprint of its SDP
+   * (docs/webrtcbin-1.22.md, bug 21). */
   int             verified;         /* atomic: 0 not yet, 1 verified, -1 refused */
   GMutex          verify_lock;      /* guards the two below */
   char           *remote_sdp;       /* what set-remote-description was given */
@@ -270,7 +275,7 @@ verify_locked (Shared     *shared,
 /* The DTLS thread, inside OpenSSL's verify callback (dtlsdec's peer-pem is
  * set there, before the handshake ends and before any SRTP key exists).
  * Reading peer-pem of the element that is notifying is safe; the transport's
- * proxies of it are not (webrtcbin-1.22.md, bug 4), so they are never used. */
+ * proxies of it are not (docs/webrtcbin-1.22.md, bug 4), so they are never used. */
 static void
 on_dtls_peer_pem (GObject    *dtlsdec,
                   GParamSpec *pspec,
@@ -297,8 +302,8 @@ on_dtls_peer_pem (GObject    *dtlsdec,
   g_mutex_unlock (&shared->verify_lock);
 }
 
-/* GStreamer 1.22.0 work-around: srtpdec must never set up its RTCP output
- * by itself.
+/* GStreamer 1.22.0 work-around (docs/webrtcbin-1.22.md, bug 19): srtpdec
+ * must never set up its RTCP output by itself.
  *
  * With rtcp-mux, RTCP reaches srtpdec on its rtp_sink pad with the RTP;
  * its rtcp_sink pad gets no events. So before it pushes the call's first
@@ -358,7 +363,7 @@ add_static_pad_probe (GstElement          *element,
 }
 
 /* The transport's receiving thread (nicesrc), before dtlsdec. GStreamer
- * 1.22.0 work-around (webrtcbin-1.22.md, bug 23): once the call is hung up,
+ * 1.22.0 work-around (docs/webrtcbin-1.22.md, bug 23): once the call is hung up,
  * nothing more reaches the DTLS connection. While the pipeline goes to NULL
  * its sending side stops first; the connection's sends then fail, and
  * gst_dtls_connection_process () returns early with the datagram it was
@@ -568,7 +573,7 @@ on_send_buffer (GstPad          *pad,
   /* Nothing goes to a peer whose certificate was refused. Before the
    * verdict nothing can reach it either: the verdict comes inside the DTLS
    * handshake, before the SRTP keys exist, and dtlssrtpenc drops what it
-   * cannot encrypt. */
+   * cannot encrypt (docs/webrtcbin-1.22.md, bug 22). */
   if (g_atomic_int_get (&shared->verified) == -1)
     return GST_PAD_PROBE_DROP;
   if (!g_atomic_int_get (&shared->muted) || shared->silence == NULL)
@@ -661,8 +666,8 @@ on_webrtc_pad_added (GstElement *webrtc,
   gst_object_unref (pipeline);
 }
 
-/* GStreamer 1.22.0 work-around: tell rtpsession the sender's SSRC and clock
- * rate up front.
+/* GStreamer 1.22.0 work-around (docs/webrtcbin-1.22.md, bug 18): tell
+ * rtpsession the sender's SSRC and clock rate up front.
  *
  * With max-bundle, webrtcbin sends through an rtpfunnel whose caps carry
  * neither (gstrtpfunnel.c keeps them for itself), so rtpsession's source for
@@ -834,7 +839,7 @@ dump_dot_thread (GTask        *task,
 
   /* Without the elements' properties (GST_DEBUG_GRAPH_SHOW_ALL reads every
    * one of them, which is most of the time, and the DTLS elements' during a
-   * teardown are not to be read: webrtcbin-1.22.md, bug 4). `dump` shows
+   * teardown are not to be read: docs/webrtcbin-1.22.md, bug 4). `dump` shows
    * them. */
   GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (pipeline),
                                      GST_DEBUG_GRAPH_SHOW_MEDIA_TYPE |
@@ -1144,7 +1149,8 @@ configure_ice (PlPeer *self)
       g_object_set (agent, "upnp", FALSE, NULL);
     g_object_set (agent, "stun-pacing-timer", self->config->stun_pacing_ms, NULL);
     g_debug ("%s: ICE pacing %u ms, UPnP off", self->name, self->config->stun_pacing_ms);
-    /* A backstop for leaks inside webrtcbin (guide: the NiceAgent weak-ref check). */
+    /* A backstop for leaks inside webrtcbin (docs/webrtcbin-1.22.md, "Measured on
+     * this platform": weak-ref the NiceAgent). */
     _pl_resources_add (&_pl_resources_nice_agents, 1);
     g_object_weak_ref (agent, on_nice_agent_weak_notify, NULL);
   } else {
@@ -1685,8 +1691,8 @@ pl_peer_lingering_hold (void)
   lingering_count++;
 }
 
-/* GStreamer 1.22.0 with GLib 2.74 work-around: every DTLS connection is
- * finalized on the main thread.
+/* GStreamer 1.22.0 with GLib 2.74 work-around (docs/webrtcbin-1.22.md, bug
+ * 20): every DTLS connection is finalized on the main thread.
  *
  * A transport's dtlsenc and dtlsdec share a GstDtlsConnection and connect to
  * its signals with g_signal_connect_object () (gstdtlsdec.c, gstdtlsenc.c).

@@ -48,7 +48,7 @@ GstElement *pl_peer_get_pipeline           (PlPeer *self);
 char       *pl_peer_dump_dot               (PlPeer  *self,
                                             GError **error);
 
-/* The teardown recipe of webrtcbin-1.22.md: stop our callbacks, drain
+/* The teardown recipe of docs/webrtcbin-1.22.md: stop our callbacks, drain
  * webrtcbin's operation queue, NULL on the teardown pool, drop the pipeline
  * on the main thread. Completes once the pipeline is in NULL. Idempotent. */
 void        pl_peer_close_async            (PlPeer             *self,
@@ -59,7 +59,8 @@ gboolean    pl_peer_close_finish           (PlPeer       *self,
                                             GError      **error);
 
 /* Completes, on the main context, when no pipeline is kept alive after NULL
- * any more (those whose ICE gathering had not completed, bug 2). Main thread. */
+ * any more (those whose ICE gathering had not completed: docs/webrtcbin-1.22.md,
+ * bug 2). Main thread. */
 void        pl_peer_wait_lingering_async   (GAsyncReadyCallback callback,
                                             gpointer            user_data);
 gboolean    pl_peer_wait_lingering_finish  (GAsyncResult *result,

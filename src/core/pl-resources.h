@@ -26,7 +26,8 @@ typedef struct {
 void pl_resources_get (PlResources *out);
 
 /* Raises the process's open-file limit to its hard limit. A call holds
- * 10–30 descriptors: the usual 1024 runs out near 31 calls (webrtcbin-1.22.md).
+ * 10–30 descriptors: the usual 1024 runs out near 31 calls (docs/webrtcbin-1.22.md,
+ * "Measured on this platform").
  * Every Partyline program calls this at start-up. */
 void pl_resources_raise_fd_limit (void);
 

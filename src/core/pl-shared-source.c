@@ -2,10 +2,10 @@
  *
  * Calls that send the same thing (the calls of a line, and of every line of
  * the process with the same source) share one capture and one Opus encoder
- * instead of one each: the design measured in
- * webrtcbin-1.22.md ("Sharing one encoder while every call keeps its own
- * pipeline works"). Each call keeps its own pipeline and webrtcbin, and so
- * its own teardown; only the encoded RTP is shared, through a tee and a
+ * instead of one each: the design measured in docs/webrtcbin-1.22.md
+ * ("Measured on this platform": "Sharing one encoder while every call keeps
+ * its own pipeline works"). Each call keeps its own pipeline and webrtcbin,
+ * and so its own teardown; only the encoded RTP is shared, through a tee and a
  * proxysink/proxysrc pair per call.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -650,7 +650,7 @@ pl_shared_source_add_branch (PlSharedSource *self,
   gst_bin_add (GST_BIN (self->pipeline), proxysink);
 
   /* The same clock and base time, or nicesink (sync=TRUE) would hold every
-   * packet (webrtcbin-1.22.md). */
+   * packet (docs/webrtcbin-1.22.md, "Measured on this platform": the clock). */
   clock = gst_pipeline_get_clock (GST_PIPELINE (self->pipeline));
   gst_pipeline_use_clock (GST_PIPELINE (call_pipeline), clock);
   gst_element_set_base_time (call_pipeline, gst_element_get_base_time (self->pipeline));

@@ -72,7 +72,7 @@ set_null_thread (GTask        *task,
   ret = gst_element_set_state (pipeline, GST_STATE_NULL);
 
   /* Drop our ref here, while the caller still holds its own: the last ref of
-   * a webrtcbin must be dropped on the main thread (webrtcbin-1.22.md, bug 13),
+   * a webrtcbin must be dropped on the main thread (docs/webrtcbin-1.22.md, bug 13),
    * and this GTask may well be freed on this thread. */
   g_task_set_task_data (task, NULL, NULL);
 
