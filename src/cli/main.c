@@ -9,6 +9,7 @@
 
 #include "pl-cli.h"
 #include "pl-line.h"
+#include "pl-media.h"
 #include "pl-protocol.h"
 #include "pl-resources.h"
 
@@ -18,7 +19,6 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static int auto_answer_ms = -1;
 
@@ -59,8 +59,7 @@ check_ws_url (const char *url,
   return TRUE;
 }
 
-/* @credentials: a user and a password are required (webrtcbin refuses a
- * TURN server without them). */
+/* @credentials: a user and a password are required (TURN). */
 static gboolean
 check_ice_uris (GStrv        uris,
                 const char  *option,
@@ -70,7 +69,6 @@ check_ice_uris (GStrv        uris,
 {
   for (guint i = 0; uris && uris[i]; i++) {
     g_autoptr(GUri) uri = g_uri_parse (uris[i], G_URI_FLAGS_NONE, NULL);
-    const char *userinfo = uri ? g_uri_get_userinfo (uri) : NULL;
     gboolean known = FALSE;
 
     for (guint s = 0; uri && schemes[s]; s++)
@@ -81,7 +79,7 @@ check_ice_uris (GStrv        uris,
                    "invalid %s URI '%s'", option, uris[i]);
       return FALSE;
     }
-    if (credentials && (userinfo == NULL || strchr (userinfo, ':') == NULL)) {
+    if (credentials && !pl_media_turn_uri_has_credentials (uri)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "%s URI '%s' has no user and password (expected %s://USER:PASSWORD@HOST:PORT)",
                    option, uris[i], g_uri_get_scheme (uri));

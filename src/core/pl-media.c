@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define DEFAULT_LATENCY_MS 40
 #define DEFAULT_STUN_PACING_MS 5
@@ -106,6 +107,18 @@ strv_equal0 (const char * const *a,
     return (a == NULL || a[0] == NULL) && (b == NULL || b[0] == NULL);
 
   return g_strv_equal (a, b);
+}
+
+gboolean
+pl_media_turn_uri_has_credentials (GUri *uri)
+{
+  const char *userinfo;
+
+  g_return_val_if_fail (uri != NULL, FALSE);
+
+  userinfo = g_uri_get_userinfo (uri);
+
+  return userinfo != NULL && strchr (userinfo, ':') != NULL;
 }
 
 gboolean

@@ -63,6 +63,9 @@ void           pl_media_config_free        (PlMediaConfig *config);
  * and an empty one are the same). */
 gboolean       pl_media_config_equal       (const PlMediaConfig *a,
                                             const PlMediaConfig *b);
+/* Whether a TURN server's @uri names a user and a password
+ * (turn://USER:PASSWORD@HOST:PORT): webrtcbin refuses one without them. */
+gboolean       pl_media_turn_uri_has_credentials (GUri *uri);
 gboolean       pl_media_config_set_source  (PlMediaConfig *config,
                                             const char    *spec,
                                             GError       **error);

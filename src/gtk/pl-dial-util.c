@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "pl-dial-util.h"
+#include "pl-media.h"
 #include "pl-protocol.h"
 
 #include <gio/gio.h>
@@ -125,18 +126,15 @@ pl_check_ice_server (const char *uri_text,
 {
   g_autoptr(GUri) uri = NULL;
   const char *scheme;
-  const char *userinfo;
 
   if (uri_text == NULL || *uri_text == '\0')
     return TRUE;
 
   uri = g_uri_parse (uri_text, G_URI_FLAGS_NONE, NULL);
   scheme = uri ? g_uri_get_scheme (uri) : NULL;
-  userinfo = uri ? g_uri_get_userinfo (uri) : NULL;
-  /* webrtcbin refuses a TURN server without a user and a password. */
   if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0' ||
       (turn && g_strcmp0 (scheme, "turn") != 0 && g_strcmp0 (scheme, "turns") != 0) ||
-      (turn && (userinfo == NULL || strchr (userinfo, ':') == NULL)) ||
+      (turn && !pl_media_turn_uri_has_credentials (uri)) ||
       (!turn && g_strcmp0 (scheme, "stun") != 0)) {
     if (turn)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
