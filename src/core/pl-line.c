@@ -25,6 +25,9 @@
 #include "pl-shared-source.h"
 #include "pl-signaling-client.h"
 
+/* The longest a shutdown waits for lingering pipelines, after its hang-ups. */
+#define SHUTDOWN_LINGER_TIMEOUT_MS 5000
+
 typedef struct {
   GTask      *task;
   GHashTable *pending;  /* PlCall* set: not yet in NULL */
@@ -260,6 +263,8 @@ on_signaling_message (PlSignalingClient *signaling,
   _pl_call_handle_message (call, msg);
 }
 
+static void shutdown_wait_lingering (GTask *task);
+
 static void
 on_signaling_closed (PlSignalingClient *signaling,
                      const char        *reason,
@@ -278,11 +283,8 @@ on_signaling_closed (PlSignalingClient *signaling,
   if (was_registered)
     g_signal_emit (self, signals[SIGNAL_UNREGISTERED], 0, reason);
 
-  if (self->shutdown_task != NULL) {
-    g_autoptr(GTask) task = g_steal_pointer (&self->shutdown_task);
-
-    g_task_return_boolean (task, TRUE);
-  }
+  if (self->shutdown_task != NULL)
+    shutdown_wait_lingering (g_steal_pointer (&self->shutdown_task));
 }
 
 static void
@@ -682,6 +684,64 @@ pl_line_settle_finish (PlLine       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* Shutdown, after the hang-ups and the close: what still lingers after NULL
+ * (pl-peer.c: pipelines in their grace period, the shared source's, DTLS
+ * connections whose retransmission timer is still armed, bug 20 in
+ * docs/webrtcbin-1.22.md) is waited for, so that a phone ends with none of
+ * its pipelines alive; but at most SHUTDOWN_LINGER_TIMEOUT_MS, since a DTLS
+ * timer doubles (up to 60 s) while a handshake goes unanswered. */
+typedef struct {
+  GTask *task;        /* the shutdown; NULL once it has returned */
+  guint  timeout_id;
+} ShutdownWait;
+
+static void
+shutdown_wait_return (ShutdownWait *wait)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&wait->task);
+
+  g_clear_handle_id (&wait->timeout_id, g_source_remove);
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+on_shutdown_linger_timeout (gpointer user_data)
+{
+  ShutdownWait *wait = user_data;
+
+  wait->timeout_id = 0;
+  g_message ("shutting down with pipelines or DTLS connections still lingering after %d ms",
+             SHUTDOWN_LINGER_TIMEOUT_MS);
+  /* @wait stays with the waiter in pl-peer.c, which frees it. */
+  shutdown_wait_return (wait);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+shutdown_lingering_released_cb (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  ShutdownWait *wait = user_data;
+
+  pl_peer_wait_lingering_finish (result, NULL);
+  if (wait->task != NULL)
+    shutdown_wait_return (wait);
+  g_free (wait);
+}
+
+/* Takes @task. */
+static void
+shutdown_wait_lingering (GTask *task)
+{
+  ShutdownWait *wait = g_new0 (ShutdownWait, 1);
+
+  wait->task = task;
+  wait->timeout_id = g_timeout_add (SHUTDOWN_LINGER_TIMEOUT_MS, on_shutdown_linger_timeout, wait);
+  pl_peer_wait_lingering_async (shutdown_lingering_released_cb, wait);
+}
+
 static void
 shutdown_hang_up_cb (GObject      *object,
                      GAsyncResult *result,
@@ -693,7 +753,7 @@ shutdown_hang_up_cb (GObject      *object,
   pl_line_hang_up_group_finish (self, result, NULL, NULL);
 
   if (!pl_signaling_client_is_connected (self->signaling)) {
-    g_task_return_boolean (task, TRUE);
+    shutdown_wait_lingering (g_steal_pointer (&task));
     return;
   }
 

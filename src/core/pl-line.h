@@ -92,8 +92,9 @@ gboolean    pl_line_settle_finish        (PlLine       *self,
                                           GAsyncResult *result,
                                           GError      **error);
 
-/* Hangs up every call, waits for every pipeline to reach NULL, then closes
- * the WebSocket normally. */
+/* Hangs up every call, waits for every pipeline to reach NULL, closes the
+ * WebSocket normally, then waits (at most 5 s) until nothing lingers after
+ * NULL either, as pl_line_settle_async () does. */
 void        pl_line_shutdown_async       (PlLine             *self,
                                           GAsyncReadyCallback callback,
                                           gpointer            user_data);
