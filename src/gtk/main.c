@@ -9,24 +9,11 @@
 
 #include "pl-application.h"
 #include "pl-media.h"
+#include "pl-resources.h"
 
 #include <glib/gi18n.h>
 
 #include <locale.h>
-#include <sys/resource.h>
-
-static void
-raise_fd_limit (void)
-{
-  struct rlimit limit;
-
-  /* Each call holds a few dozen descriptors. */
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
-      g_debug ("could not raise the open-file limit");
-  }
-}
 
 int
 main (int   argc,
@@ -44,7 +31,7 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   g_set_application_name (_("Partyline"));
-  raise_fd_limit ();
+  pl_resources_raise_fd_limit ();
 
   if (!pl_media_init (&error)) {
     g_printerr ("partyline: %s\n", error->message);
