@@ -604,8 +604,6 @@ peer_started_cb (GObject      *object,
   }
 }
 
-/* The pipeline is built and started on the worker pool; the offer (or the
- * remote offer) follows in peer_started_cb (). */
 /* The shared source cannot go on: a call without its sound fails. */
 static void
 on_source_failed (PlSharedSource *source,
@@ -635,6 +633,8 @@ on_source_level (PlSharedSource *source,
     g_signal_emit (self, signals[SIGNAL_INPUT_LEVEL], 0, level_db);
 }
 
+/* The pipeline is built and started on the worker pool; the offer (or the
+ * remote offer) follows in peer_started_cb (). */
 static void
 start_peer (PlCall              *self,
             const PlMediaConfig *config,

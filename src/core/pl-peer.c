@@ -1617,14 +1617,6 @@ pl_peer_request_stats (PlPeer *self)
   g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
 }
 
-GstElement *
-pl_peer_get_pipeline (PlPeer *self)
-{
-  g_return_val_if_fail (PL_IS_PEER (self), NULL);
-
-  return self->pipeline;
-}
-
 char *
 pl_peer_dump_dot (PlPeer  *self,
                   GError **error)

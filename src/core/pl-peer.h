@@ -44,7 +44,6 @@ void        pl_peer_add_ice_candidate      (PlPeer     *self,
 void        pl_peer_set_muted              (PlPeer  *self,
                                             gboolean muted);
 void        pl_peer_request_stats          (PlPeer *self);
-GstElement *pl_peer_get_pipeline           (PlPeer *self);
 char       *pl_peer_dump_dot               (PlPeer  *self,
                                             GError **error);
 
