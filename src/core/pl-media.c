@@ -33,7 +33,9 @@ env_uint (const char *name,
   if (text == NULL || *text == '\0')
     return fallback;
   if (!g_ascii_string_to_unsigned (text, 10, min, max, &value, NULL)) {
-    g_warning ("ignoring %s=%s (expected %u to %u)", name, text, min, max);
+    /* A person's setting, not a programming error: said, not fatal under
+     * G_DEBUG=fatal-warnings. */
+    g_message ("ignoring %s=%s (expected %u to %u)", name, text, min, max);
     return fallback;
   }
 
