@@ -347,12 +347,12 @@ main (int   argc,
 
   media = pl_media_config_new ();
   if (!pl_media_config_set_source (media, source ? source : "tone:660", &error) ||
-      !pl_media_config_set_sink (media, "fake", &error)) {
+      !pl_media_config_set_sink (media, "fake", &error) ||
+      !pl_media_config_take_ice_addresses (media, g_steal_pointer (&ice_addresses), &error)) {
     fprintf (stderr, "partyline-farm: %s\n", error->message);
     return 2;
   }
   media->analyze = analyze;
-  media->ice_addresses = g_steal_pointer (&ice_addresses);
 
   farm.loop = g_main_loop_new (NULL, FALSE);
   farm.lines = g_ptr_array_new_with_free_func (g_object_unref);

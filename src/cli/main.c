@@ -223,14 +223,9 @@ main (int   argc,
     return PL_CLI_EXIT_USAGE;
   }
 
-  for (guint i = 0; ice_addresses && ice_addresses[i]; i++) {
-    g_autoptr(GInetAddress) address = g_inet_address_new_from_string (ice_addresses[i]);
-
-    if (address == NULL) {
-      fprintf (stderr, "partyline-cli: --ice-address '%s' is not an IP address\n",
-               ice_addresses[i]);
-      return PL_CLI_EXIT_USAGE;
-    }
+  if (!pl_media_config_take_ice_addresses (media, g_steal_pointer (&ice_addresses), &error)) {
+    fprintf (stderr, "partyline-cli: %s\n", error->message);
+    return PL_CLI_EXIT_USAGE;
   }
 
   if (dial != NULL) {
@@ -245,7 +240,6 @@ main (int   argc,
   }
 
   media->analyze = analyze;
-  media->ice_addresses = g_steal_pointer (&ice_addresses);
   media->stun_servers = g_steal_pointer (&stun);
   media->turn_servers = g_steal_pointer (&turn);
 

@@ -202,6 +202,30 @@ pl_media_config_set_source (PlMediaConfig *config,
 }
 
 gboolean
+pl_media_config_take_ice_addresses (PlMediaConfig *config,
+                                    GStrv          addresses,
+                                    GError       **error)
+{
+  g_return_val_if_fail (config != NULL, FALSE);
+
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++) {
+    g_autoptr(GInetAddress) address = g_inet_address_new_from_string (addresses[i]);
+
+    if (address == NULL) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--ice-address '%s' is not an IP address", addresses[i]);
+      g_strfreev (addresses);
+      return FALSE;
+    }
+  }
+
+  g_strfreev (config->ice_addresses);
+  config->ice_addresses = addresses;
+
+  return TRUE;
+}
+
+gboolean
 pl_media_config_set_sink (PlMediaConfig *config,
                           const char    *spec,
                           GError       **error)

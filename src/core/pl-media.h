@@ -72,6 +72,11 @@ gboolean       pl_media_config_set_source  (PlMediaConfig *config,
 gboolean       pl_media_config_set_sink    (PlMediaConfig *config,
                                             const char    *spec,
                                             GError       **error);
+/* Takes @addresses (the host candidates' IP addresses) only if each one is
+ * an IP address; otherwise leaves @config as it was. */
+gboolean       pl_media_config_take_ice_addresses (PlMediaConfig *config,
+                                                   GStrv          addresses,
+                                                   GError       **error);
 
 /* The names of the audio inputs (@sources) or outputs GStreamer's device
  * monitor sees now, for the specs device:NAME. It blocks while the monitor

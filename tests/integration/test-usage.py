@@ -20,6 +20,8 @@ CASES = [
     ('an unknown option', ['--number', '1001', '--frobnicate']),
     ('a TURN server without a user and password',
      ['--number', '1001', '--turn', 'turn://127.0.0.1:3478']),
+    ('a host candidate address that is not an IP address',
+     ['--number', '1001', '--ice-address', 'localhost']),
 ]
 BAD_URLS = ['not a url', 'http://127.0.0.1:8443/ws']
 

@@ -9,6 +9,8 @@
 
 #include "pl-media.h"
 
+#include <string.h>
+
 /* A config with every field away from its default, so that a change to any
  * one of them is a change from something. */
 static PlMediaConfig *
@@ -190,6 +192,25 @@ test_empty_lists (void)
   g_assert_false (pl_media_config_equal (empty, config));
 }
 
+/* Host candidate addresses are taken only when every one is an IP address. */
+static void
+test_ice_addresses (void)
+{
+  g_autoptr(PlMediaConfig) config = pl_media_config_new ();
+  g_autoptr(GError) error = NULL;
+  const char *good[] = { "127.0.0.1", "::1", NULL };
+  const char *bad[] = { "127.0.0.1", "localhost", NULL };
+
+  g_assert_true (pl_media_config_take_ice_addresses (config, g_strdupv ((char **) good), &error));
+  g_assert_no_error (error);
+  g_assert_cmpstrv (config->ice_addresses, good);
+
+  g_assert_false (pl_media_config_take_ice_addresses (config, g_strdupv ((char **) bad), &error));
+  g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+  g_assert_nonnull (strstr (error->message, "'localhost' is not an IP address"));
+  g_assert_cmpstrv (config->ice_addresses, good);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -200,6 +221,7 @@ main (int   argc,
   g_test_add_func ("/partyline/media-config/each-field", test_each_field);
   g_test_add_func ("/partyline/media-config/null-strings", test_null_strings);
   g_test_add_func ("/partyline/media-config/empty-lists", test_empty_lists);
+  g_test_add_func ("/partyline/media-config/ice-addresses", test_ice_addresses);
 
   return g_test_run ();
 }
