@@ -203,6 +203,9 @@ on_event_idle (gpointer data)
     g_debug ("dropping event %d of cancelled call %s", event->kind, event->shared->call_id);
     return G_SOURCE_REMOVE;
   }
+  /* A guard: a PlPeer never changes its call_id (docs/ARCHITECTURE.md,
+   * "How a webrtcbin callback reaches the main thread"). Should that rule
+   * ever break, events are dropped rather than given to another call. */
   if (g_strcmp0 (self->call_id, event->shared->call_id) != 0) {
     g_debug ("dropping event %d of call %s: now %s", event->kind,
              event->shared->call_id, self->call_id);
