@@ -212,7 +212,9 @@ end_call (PlCall     *self,
   g_object_ref (self);
   g_signal_emit (self, signals[SIGNAL_ENDING], 0, reason);
 
-  /* 3.–6. in pl_peer_close_async (). */
+  /* 3.–6. in pl_peer_close_async (); of 5., "remove the call from the table;
+   * tell signaling" was done above, before NULL, as the protocol asks
+   * (docs/ARCHITECTURE.md, "One call, from dial to NULL"). */
   if (self->peer != NULL)
     pl_peer_close_async (self->peer, peer_close_cb, g_object_ref (self));
   else
