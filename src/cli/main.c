@@ -12,6 +12,7 @@
 #include "pl-media.h"
 #include "pl-protocol.h"
 #include "pl-resources.h"
+#include "pl-signaling-client.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n.h>
@@ -104,6 +105,7 @@ main (int   argc,
   g_auto(GStrv) turn = NULL;
   g_auto(GStrv) ice_addresses = NULL;
   int ring_timeout_s = PL_LINE_DEFAULT_RING_TIMEOUT_S;
+  int register_timeout_s = PL_SIGNALING_DEFAULT_REGISTER_TIMEOUT_S;
   int max_calls = PL_LINE_DEFAULT_MAX_CALLS;
   int max_pending_candidates = PL_MEDIA_DEFAULT_MAX_PENDING_CANDIDATES;
   int max_remote_candidates = PL_MEDIA_DEFAULT_MAX_REMOTE_CANDIDATES;
@@ -137,6 +139,9 @@ main (int   argc,
     { "dial", 0, 0, G_OPTION_ARG_STRING, &dial, "Dial these numbers once registered", "N[,N…]" },
     { "ring-timeout", 0, 0, G_OPTION_ARG_INT, &ring_timeout_s,
       "End an outgoing call nobody answers after S seconds (0: never; default 60)", "S" },
+    { "register-timeout", 0, 0, G_OPTION_ARG_INT, &register_timeout_s,
+      "Give up connecting, or waiting for the answer to register, after S seconds "
+      "(0: never; default " G_STRINGIFY (PL_SIGNALING_DEFAULT_REGISTER_TIMEOUT_S) ")", "S" },
     { "max-calls", 0, 0, G_OPTION_ARG_INT, &max_calls,
       "Calls at once; past it incoming calls are refused busy (default "
       G_STRINGIFY (PL_LINE_DEFAULT_MAX_CALLS) ")", "N" },
@@ -199,6 +204,10 @@ main (int   argc,
     fprintf (stderr, "partyline-cli: --ring-timeout takes 0 to 86400 seconds\n");
     return PL_CLI_EXIT_USAGE;
   }
+  if (register_timeout_s < 0 || register_timeout_s > 24 * 3600) {
+    fprintf (stderr, "partyline-cli: --register-timeout takes 0 to 86400 seconds\n");
+    return PL_CLI_EXIT_USAGE;
+  }
 
   if (max_calls < 1) {
     fprintf (stderr, "partyline-cli: --max-calls takes a whole number from 1\n");
@@ -254,6 +263,7 @@ main (int   argc,
   options.token = token;
   options.auto_answer_ms = auto_answer_ms;
   options.ring_timeout_s = ring_timeout_s;
+  options.register_timeout_s = register_timeout_s;
   options.max_calls = max_calls;
   options.dial = dial_numbers;
   options.json = json;

@@ -654,6 +654,7 @@ pl_cli_run (const PlCliOptions *options)
   cli.line = pl_line_new (options->server_url, options->number, options->token, options->media);
   pl_line_set_auto_answer (cli.line, options->auto_answer_ms);
   pl_line_set_ring_timeout (cli.line, options->ring_timeout_s);
+  pl_line_set_register_timeout (cli.line, options->register_timeout_s);
   pl_line_set_max_calls (cli.line, options->max_calls);
   g_signal_connect (cli.line, "call-added", G_CALLBACK (on_line_call_added), &cli);
   g_signal_connect (cli.line, "call-removed", G_CALLBACK (on_line_call_removed), &cli);

@@ -17,6 +17,7 @@ typedef struct {
   char          *token;
   int            auto_answer_ms;  /* -1: off */
   guint          ring_timeout_s;  /* 0: never */
+  guint          register_timeout_s;  /* 0: never */
   guint          max_calls;       /* at once, >= 1 */
   GStrv          dial;            /* numbers to dial once registered, or NULL */
   gboolean       json;

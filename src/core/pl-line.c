@@ -407,6 +407,15 @@ pl_line_set_ring_timeout (PlLine *self,
 }
 
 void
+pl_line_set_register_timeout (PlLine *self,
+                              guint   seconds)
+{
+  g_return_if_fail (PL_IS_LINE (self));
+
+  pl_signaling_client_set_register_timeout (self->signaling, seconds);
+}
+
+void
 pl_line_set_max_calls (PlLine *self,
                        guint   max_calls)
 {

@@ -36,6 +36,12 @@ gboolean    pl_line_is_registered        (PlLine *self);
 void        pl_line_set_ring_timeout     (PlLine *self,
                                           guint   seconds);
 
+/* Connecting to the server, and its answer to `register`, each get
+ * @seconds (PL_SIGNALING_DEFAULT_REGISTER_TIMEOUT_S); 0 waits for ever.
+ * Before pl_line_register_async (). */
+void        pl_line_set_register_timeout (PlLine *self,
+                                          guint   seconds);
+
 /* At most @max_calls calls at once (>= 1): past it an incoming call is
  * refused with `hangup` `busy` before any pipeline is built, and a dial
  * fails. */

@@ -22,7 +22,6 @@
 
 #include <libsoup/soup.h>
 
-#define REGISTER_TIMEOUT_S 10
 #define MAX_INCOMING_PAYLOAD (256 * 1024)
 /* Messages a second and the burst the outbox allows: 90 % of the protocol's
  * default server limit (200, bursts of 400). */
@@ -40,6 +39,7 @@ struct _PlSignalingClient
   SoupSession             *session;
   SoupWebsocketConnection *connection;
   GTask                   *register_task;
+  guint                    register_timeout_s;
   guint                    register_timeout_id;
   gboolean                 closing;
 
@@ -253,7 +253,9 @@ websocket_connect_cb (GObject      *object,
   g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), self);
 
   self->register_task = g_steal_pointer (&task);
-  self->register_timeout_id = g_timeout_add_seconds (REGISTER_TIMEOUT_S, on_register_timeout, self);
+  if (self->register_timeout_s > 0)
+    self->register_timeout_id = g_timeout_add_seconds (self->register_timeout_s,
+                                                       on_register_timeout, self);
 
   msg = pl_message_new (PL_MESSAGE_REGISTER);
   msg->number = g_strdup (g_task_get_task_data (self->register_task));
@@ -312,6 +314,7 @@ pl_signaling_client_init (PlSignalingClient *self)
 {
   g_queue_init (&self->outbox);
   self->send_rate = SEND_RATE;
+  self->register_timeout_s = PL_SIGNALING_DEFAULT_REGISTER_TIMEOUT_S;
 }
 
 PlSignalingClient *
@@ -325,9 +328,19 @@ pl_signaling_client_new (const char *url,
   self = g_object_new (PL_TYPE_SIGNALING_CLIENT, NULL);
   self->url = g_strdup (url);
   self->token = g_strdup (token);
-  self->session = soup_session_new_with_options ("timeout", 10, NULL);
+  self->session = soup_session_new_with_options ("timeout", self->register_timeout_s, NULL);
 
   return self;
+}
+
+void
+pl_signaling_client_set_register_timeout (PlSignalingClient *self,
+                                          guint              seconds)
+{
+  g_return_if_fail (PL_IS_SIGNALING_CLIENT (self));
+
+  self->register_timeout_s = seconds;
+  g_object_set (self->session, "timeout", seconds, NULL);
 }
 
 gboolean

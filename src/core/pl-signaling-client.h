@@ -15,8 +15,15 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PlSignalingClient, pl_signaling_client, PL, SIGNALING_CLIENT, GObject)
 
+/* Seconds for each of connecting and getting an answer to `register`
+ * (the server's default deadline for a registration is 10 s too). */
+#define PL_SIGNALING_DEFAULT_REGISTER_TIMEOUT_S 10
+
 PlSignalingClient *pl_signaling_client_new             (const char *url,
                                                         const char *token);
+/* Before pl_signaling_client_register_async (); 0 waits for ever. */
+void               pl_signaling_client_set_register_timeout (PlSignalingClient *self,
+                                                             guint              seconds);
 gboolean           pl_signaling_client_is_connected    (PlSignalingClient *self);
 
 /* Connects and registers @number; completes on `registered`, or with

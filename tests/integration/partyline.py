@@ -174,7 +174,11 @@ class Server(plproc.Server):
 
     def __init__(self, test, token=None, name='server', timeout=DEFAULT_TIMEOUT,
                  listen='127.0.0.1:0'):
-        argv = wrapper() + [binary('PARTYLINE_SERVER'), '--listen', listen]
+        # The deadlines for a connection's handshake and registration
+        # (10 s by default) scale with slow runs, like every wait here.
+        deadline = str(round(10 * TIMEOUT_MULTIPLIER))
+        argv = wrapper() + [binary('PARTYLINE_SERVER'), '--listen', listen,
+                            '--handshake-timeout', deadline, '--register-timeout', deadline]
         if token is not None:
             argv += ['--token', token]
         super().__init__(test, name, argv, timeout)
@@ -190,7 +194,8 @@ class Phone(EventProcess):
         url = server.url if isinstance(server, plproc.Server) else server
         argv = wrapper() + [binary('PARTYLINE_CLI'), '--json', '--server', url,
                             '--number', number, '--source', source, '--sink', sink,
-                            '--ice-address', '127.0.0.1']
+                            '--ice-address', '127.0.0.1',
+                            '--register-timeout', str(round(10 * TIMEOUT_MULTIPLIER))]
         if analyze:
             argv.append('--analyze')
         if auto_answer:

@@ -5,8 +5,11 @@ before anything starts (a live server is given, so a phone that started
 anyway would register and exit 0 at end of input); 3 when the server cannot
 be reached or refuses the registration; 0 at end of input."""
 
+import base64
+import hashlib
 import json
 import socket
+import threading
 
 from partyline import Test, binary
 
@@ -22,10 +25,49 @@ CASES = [
      ['--number', '1001', '--turn', 'turn://127.0.0.1:3478']),
     ('a host candidate address that is not an IP address',
      ['--number', '1001', '--ice-address', 'localhost']),
+    ('a negative register timeout', ['--number', '1001', '--register-timeout', '-1']),
 ]
 BAD_URLS = ['not a url', 'http://127.0.0.1:8443/ws']
 
-with Test('usage', plan=len(CASES) + len(BAD_URLS) + 7) as t:
+def silent_server(upgrade):
+    """A listener on loopback that accepts one connection and then says
+    nothing, after the WebSocket handshake when `upgrade`; returns
+    (url, close)."""
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+    held = []
+
+    def serve():
+        conn, _ = listener.accept()
+        held.append(conn)
+        if not upgrade:
+            return
+        request = b''
+        while b'\r\n\r\n' not in request:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        key = next(line.split(b':', 1)[1].strip() for line in request.split(b'\r\n')
+                   if line.lower().startswith(b'sec-websocket-key:'))
+        accept = base64.b64encode(hashlib.sha1(
+            key + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest())
+        conn.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n'
+                     b'Connection: Upgrade\r\nSec-WebSocket-Accept: ' + accept + b'\r\n\r\n')
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def close():
+        listener.close()
+        for conn in held:
+            conn.close()
+
+    return f'ws://127.0.0.1:{listener.getsockname()[1]}/ws', close
+
+
+with Test('usage', plan=len(CASES) + len(BAD_URLS) + 9) as t:
     cli = binary('PARTYLINE_CLI')
     with t.step('server starts'):
         server = t.server()
@@ -58,6 +100,19 @@ with Test('usage', plan=len(CASES) + len(BAD_URLS) + 7) as t:
         alice = t.phone('1001', server)
         rc, out, err = t.run([cli, '--json', '--server', server.url, '--number', '1001'])
         assert rc == 3, f'exit status {rc}\nstdout: {out!r}\nstderr: {err!r}'
+
+    for upgrade, what in ((False, 'never completes the WebSocket handshake'),
+                          (True, 'never answers register')):
+        url, close = silent_server(upgrade)
+        try:
+            with t.step(f'a server that {what} exits 3 after --register-timeout'):
+                rc, out, err = t.run([cli, '--json', '--server', url, '--number', '1001',
+                                      '--register-timeout', '1'])
+                assert rc == 3, f'exit status {rc}\nstdout: {out!r}\nstderr: {err!r}'
+                expected = 'no answer to register' if upgrade else 'cannot reach'
+                assert expected in err, f'stderr: {err!r}'
+        finally:
+            close()
 
     expect(['--server', token_server.url, '--number', '1001'], 3,
            'a missing token exits 3', one_line=False)
