@@ -20,10 +20,10 @@
 #include "pl-call-private.h"
 #include "pl-error.h"
 #include "pl-media-private.h"
-#include "pl-peer.h"
 #include "pl-sdp.h"
 #include "pl-shared-source.h"
 #include "pl-signaling-client.h"
+#include "pl-teardown.h"
 
 /* The longest a shutdown waits for lingering pipelines, after its hang-ups. */
 #define SHUTDOWN_LINGER_TIMEOUT_MS 5000
@@ -108,7 +108,7 @@ lingering_released_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
 
-  pl_peer_wait_lingering_finish (result, NULL);
+  pl_teardown_wait_lingering_finish (result, NULL);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -123,7 +123,7 @@ check_settled (PlLine *self)
 
   tasks = g_steal_pointer (&self->settle_tasks);
   for (GList *l = tasks; l != NULL; l = l->next)
-    pl_peer_wait_lingering_async (lingering_released_cb, l->data);
+    pl_teardown_wait_lingering_async (lingering_released_cb, l->data);
   g_list_free (tasks);
 }
 
@@ -694,7 +694,7 @@ pl_line_settle_finish (PlLine       *self,
 }
 
 /* Shutdown, after the hang-ups and the close: what still lingers after NULL
- * (pl-peer.c: pipelines in their grace period, the shared source's, DTLS
+ * (pl-teardown.c: pipelines in their grace period, the shared source's, DTLS
  * connections whose retransmission timer is still armed, bug 20 in
  * docs/webrtcbin-1.22.md) is waited for, so that a phone ends with none of
  * its pipelines alive; but at most SHUTDOWN_LINGER_TIMEOUT_MS, since a DTLS
@@ -721,7 +721,7 @@ on_shutdown_linger_timeout (gpointer user_data)
   wait->timeout_id = 0;
   g_message ("shutting down with pipelines or DTLS connections still lingering after %d ms",
              SHUTDOWN_LINGER_TIMEOUT_MS);
-  /* @wait stays with the waiter in pl-peer.c, which frees it. */
+  /* @wait stays with the waiter in pl-teardown.c, which frees it. */
   shutdown_wait_return (wait);
 
   return G_SOURCE_REMOVE;
@@ -734,7 +734,7 @@ shutdown_lingering_released_cb (GObject      *object,
 {
   ShutdownWait *wait = user_data;
 
-  pl_peer_wait_lingering_finish (result, NULL);
+  pl_teardown_wait_lingering_finish (result, NULL);
   if (wait->task != NULL)
     shutdown_wait_return (wait);
   g_free (wait);
@@ -748,7 +748,7 @@ shutdown_wait_lingering (GTask *task)
 
   wait->task = task;
   wait->timeout_id = g_timeout_add (SHUTDOWN_LINGER_TIMEOUT_MS, on_shutdown_linger_timeout, wait);
-  pl_peer_wait_lingering_async (shutdown_lingering_released_cb, wait);
+  pl_teardown_wait_lingering_async (shutdown_lingering_released_cb, wait);
 }
 
 static void

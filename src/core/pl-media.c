@@ -419,7 +419,7 @@ generate_dtls_key (gpointer data)
 
   if (dtlsdec != NULL) {
     gst_object_ref_sink (dtlsdec);
-    /* Registers GstDtlsConnection too, whose constructed pl-peer.c wraps before
+    /* Registers GstDtlsConnection too, whose constructed pl-teardown.c wraps before
      * the first call's transport is made. The connection goes with dtlsdec. */
     g_object_set (dtlsdec, "connection-id", "partyline-prewarm", NULL);
   } else

@@ -32,6 +32,7 @@
 #include "pl-resources.h"
 #include "pl-sdp.h"
 #include "pl-shared-source.h"
+#include "pl-teardown.h"
 #include "pl-worker.h"
 
 #include <gst/rtp/rtp.h>
@@ -46,8 +47,6 @@
 #define GATHERING_GRACE_MS 1000
 /* How long a recording may take to write its last page before NULL. */
 #define RECORD_EOS_TIMEOUT_MS 1000
-
-static void guard_dtls_connections (void);
 
 /* State shared with webrtcbin's threads. It outlives the handlers connected
  * with it (they hold a ref), and holds only a weak ref on the PlPeer. */
@@ -402,7 +401,7 @@ on_webrtc_deep_element_added (GstBin     *bin,
   if (g_strcmp0 (name, "dtlsdec") == 0) {
     g_autoptr(GstPad) sink = gst_element_get_static_pad (element, "sink");
 
-    guard_dtls_connections ();
+    pl_teardown_guard_dtls_connections ();
     g_signal_connect_data (element, "notify::peer-pem", G_CALLBACK (on_dtls_peer_pem),
                            shared_ref (user_data), shared_unref_closure, 0);
     if (sink != NULL)
@@ -858,7 +857,7 @@ dump_dot_done (GObject      *object,
                gpointer      user_data)
 {
   gst_object_unref (g_task_get_task_data (G_TASK (result)));
-  pl_peer_lingering_release ();
+  pl_teardown_lingering_release ();
 }
 
 static void
@@ -870,7 +869,7 @@ dump_dot_later (PlPeer *self)
   if (dir == NULL || *dir == '\0')
     return;
 
-  pl_peer_lingering_hold ();
+  pl_teardown_lingering_hold ();
   task = g_task_new (NULL, NULL, dump_dot_done, NULL);
   g_task_set_source_tag (task, dump_dot_later);
   g_task_set_name (task, self->name);
@@ -1664,203 +1663,10 @@ pl_peer_get_live_webrtcbin_count (void)
 
 /* --- teardown ----------------------------------------------------------- */
 
-/* Pipelines kept a moment after NULL (bug 2), and who waits for none to be left. */
-static guint lingering_count;
-static GList *lingering_waiters;
-
-static void
-complete_lingering_waiters (void)
-{
-  GList *waiters = g_steal_pointer (&lingering_waiters);
-
-  for (GList *l = waiters; l != NULL; l = l->next) {
-    g_task_return_boolean (l->data, TRUE);
-    g_object_unref (l->data);
-  }
-  g_list_free (waiters);
-}
-
-void
-pl_peer_lingering_hold (void)
-{
-  lingering_count++;
-}
-
-/* GStreamer 1.22.0 with GLib 2.74 work-around (docs/webrtcbin-1.22.md, bug
- * 20): every DTLS connection is finalized on the main thread.
- *
- * A transport's dtlsenc and dtlsdec share a GstDtlsConnection and connect to
- * its signals with g_signal_connect_object () (gstdtlsdec.c, gstdtlsenc.c).
- * The connection also refs itself for each DTLS retransmission timer it
- * arms on the system clock (gstdtlsconnection.c, gst_clock_id_wait_async
- * (..., g_object_ref (self), g_object_unref)); such a timer outlives the
- * handshake by up to its timeout (1 s at first), and the call too. So the
- * connection's last ref may drop on the system clock's thread while the main
- * thread finalizes the call's pipeline and with it dtlsdec, whose dispose
- * invalidates the closures it watches, connected to that very connection:
- * the two threads meet in gsignal.c, "invalid_closure_notify: assertion
- * failed: (handler != NULL)", and the phone aborts (a g_signal_connect_object
- * () handler whose instance and object die on two threads at once). Seen in
- * the races torture under ASan, hang-ups ~0.5 s after the call became active.
- *
- * So each GstDtlsConnection gets a toggle ref of ours as it is constructed
- * (GstDtlsConnection's constructed is wrapped once; the type is registered
- * by the pre-warm, pl-media.c). When that toggle ref is the only one left,
- * on whichever thread, it is dropped from an idle on the main thread, after
- * the pipeline holding dtlsdec is gone. (Reviving the connection in its
- * dispose instead races the reviving thread's own g_object_unref ().) A
- * phone waiting for lingering pipelines (quit) waits for these as well. */
-static void (*dtls_connection_constructed) (GObject *object);
-static GQuark dtls_connection_quark;
-static int dtls_connections_held;  /* atomic; toggle refs not yet dropped */
-
-static gboolean
-is_lingering (void)
-{
-  return lingering_count > 0 || g_atomic_int_get (&dtls_connections_held) > 0;
-}
-
-static void on_dtls_connection_toggle (gpointer  data,
-                                       GObject  *connection,
-                                       gboolean  is_last);
-
-static gboolean
-release_dtls_connection_idle (gpointer connection)
-{
-  g_object_remove_toggle_ref (connection, on_dtls_connection_toggle, NULL);
-  if (g_atomic_int_dec_and_test (&dtls_connections_held) && !is_lingering ())
-    complete_lingering_waiters ();
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Any thread, after the ref count went down to our toggle ref alone. */
-static void
-on_dtls_connection_toggle (gpointer  data,
-                           GObject  *connection,
-                           gboolean  is_last)
-{
-  g_autoptr(GSource) source = NULL;
-
-  /* Once only: nothing refs a connection again once its elements are gone. */
-  if (!is_last ||
-      !g_object_replace_qdata (connection, dtls_connection_quark,
-                               GINT_TO_POINTER (1), GINT_TO_POINTER (2), NULL, NULL))
-    return;
-
-  source = g_idle_source_new ();
-  g_source_set_callback (source, release_dtls_connection_idle, connection, NULL);
-  g_source_set_static_name (source, "[partyline] release a DTLS connection");
-  g_source_attach (source, NULL);
-}
-
-/* The thread that makes the connection (dtlsdec's connection-id). */
-static void
-on_dtls_connection_constructed (GObject *connection)
-{
-  if (dtls_connection_constructed != NULL)
-    dtls_connection_constructed (connection);
-
-  g_object_set_qdata (connection, dtls_connection_quark, GINT_TO_POINTER (1));
-  g_atomic_int_inc (&dtls_connections_held);
-  g_object_add_toggle_ref (connection, on_dtls_connection_toggle, NULL);
-}
-
-/* Any thread; once GstDtlsConnection is registered, wraps its constructed. */
-static void
-guard_dtls_connections (void)
-{
-  static gsize guarded;
-  GType type;
-
-  if (g_atomic_pointer_get (&guarded) != 0)
-    return;
-
-  type = g_type_from_name ("GstDtlsConnection");
-  if (type == 0 || !g_once_init_enter (&guarded))
-    return;
-
-  {
-    GObjectClass *klass = g_type_class_ref (type);  /* kept: the class stays */
-
-    dtls_connection_quark = g_quark_from_static_string ("pl-peer-dtls-connection");
-    dtls_connection_constructed = klass->constructed;
-    klass->constructed = on_dtls_connection_constructed;
-  }
-  g_once_init_leave (&guarded, 1);
-}
-
-void
-pl_peer_lingering_release (void)
-{
-  g_return_if_fail (lingering_count > 0);
-
-  lingering_count--;
-  if (!is_lingering ())
-    complete_lingering_waiters ();
-}
-
-/* Pipelines in NULL whose last ref is still to drop, on the main thread (bug
- * 13), one per main-loop iteration at low priority: finalizing a webrtcbin
- * joins its threads (0.5–5 ms), and a group hang-up must not stall the loop
- * for all of them at once. */
-static GQueue release_queue = G_QUEUE_INIT;
-static guint release_id;
-
-static gboolean
-on_release_idle (gpointer user_data)
-{
-  gst_object_unref (g_queue_pop_head (&release_queue));
-  pl_peer_lingering_release ();
-
-  if (g_queue_is_empty (&release_queue)) {
-    release_id = 0;
-    return G_SOURCE_REMOVE;
-  }
-  return G_SOURCE_CONTINUE;
-}
-
-/* Takes @pipeline, held as lingering until released. */
-static void
-release_pipeline_later (GstElement *pipeline)
-{
-  g_queue_push_tail (&release_queue, pipeline);
-
-  if (release_id == 0) {
-    g_autoptr(GSource) source = g_idle_source_new ();
-
-    g_source_set_priority (source, G_PRIORITY_LOW);
-    g_source_set_callback (source, on_release_idle, NULL, NULL);
-    g_source_set_static_name (source, "[partyline] release pipelines");
-    release_id = g_source_attach (source, NULL);
-  }
-}
-
 static void
 on_pipeline_grace_over (gpointer data)
 {
-  release_pipeline_later (data);
-}
-
-void
-pl_peer_wait_lingering_async (GAsyncReadyCallback callback,
-                              gpointer            user_data)
-{
-  GTask *task = g_task_new (NULL, NULL, callback, user_data);
-
-  g_task_set_source_tag (task, pl_peer_wait_lingering_async);
-  lingering_waiters = g_list_append (lingering_waiters, task);
-  if (!is_lingering ())
-    complete_lingering_waiters ();
-}
-
-gboolean
-pl_peer_wait_lingering_finish (GAsyncResult *result,
-                               GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  pl_teardown_release_pipeline_later (data);
 }
 
 static void
@@ -1896,9 +1702,9 @@ to_null_cb (GObject      *object,
    * back by libnice once gathering ends (bug 2): keep it a moment longer. */
   pipeline = g_steal_pointer (&self->pipeline);
   self->webrtc = NULL;
-  pl_peer_lingering_hold ();
+  pl_teardown_lingering_hold ();
   if (g_atomic_int_get (&self->shared->gathering_done))
-    release_pipeline_later (pipeline);
+    pl_teardown_release_pipeline_later (pipeline);
   else
     g_timeout_add_once (GATHERING_GRACE_MS, on_pipeline_grace_over, pipeline);
 }

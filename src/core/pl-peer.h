@@ -57,19 +57,6 @@ gboolean    pl_peer_close_finish           (PlPeer       *self,
                                             GAsyncResult *result,
                                             GError      **error);
 
-/* Completes, on the main context, when no pipeline is kept alive after NULL
- * any more (those whose ICE gathering had not completed: docs/webrtcbin-1.22.md,
- * bug 2). Main thread. */
-void        pl_peer_wait_lingering_async   (GAsyncReadyCallback callback,
-                                            gpointer            user_data);
-gboolean    pl_peer_wait_lingering_finish  (GAsyncResult *result,
-                                            GError      **error);
-
-/* A pipeline of another kind (the shared source's) going to NULL off the main
- * loop counts as lingering between these two calls. Main thread. */
-void        pl_peer_lingering_hold         (void);
-void        pl_peer_lingering_release      (void);
-
 /* webrtcbin elements alive in this process (built and not yet finalized). */
 guint       pl_peer_get_live_webrtcbin_count (void);
 

@@ -17,7 +17,7 @@
 
 #include "pl-shared-source.h"
 #include "pl-error.h"
-#include "pl-peer.h"
+#include "pl-teardown.h"
 #include "pl-worker.h"
 
 #include <gst/rtp/rtp.h>
@@ -448,7 +448,7 @@ set_null_cb (GObject      *object,
 
   /* Its last ref, on the main thread; a `settle` waits for this. */
   gst_object_unref (user_data);
-  pl_peer_lingering_release ();
+  pl_teardown_lingering_release ();
 }
 
 static void
@@ -464,13 +464,13 @@ pl_shared_source_dispose (GObject *object)
   if (self->file_player != NULL) {
     GstElement *player = g_steal_pointer (&self->file_player);
 
-    pl_peer_lingering_hold ();
+    pl_teardown_lingering_hold ();
     pl_worker_set_null_async (player, set_null_cb, player);
   }
   if (self->pipeline != NULL) {
     GstElement *pipeline = g_steal_pointer (&self->pipeline);
 
-    pl_peer_lingering_hold ();
+    pl_teardown_lingering_hold ();
     pl_worker_set_null_async (pipeline, set_null_cb, pipeline);
   }
   gst_clear_object (&self->tee);
