@@ -137,7 +137,6 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
-static int live_webrtcbins;
 
 static Shared *
 shared_ref (Shared *shared)
@@ -1026,7 +1025,7 @@ static void
 on_webrtc_weak_notify (gpointer  data,
                        GObject  *where_the_object_was)
 {
-  g_atomic_int_add (&live_webrtcbins, -1);
+  _pl_resources_add (&_pl_resources_webrtcbins, -1);
 }
 
 /* audio-receive, then a named output device. */
@@ -1195,7 +1194,7 @@ build_pipeline (PlPeer  *self,
                  "webrtcbin is not available (install gstreamer1.0-plugins-bad and gstreamer1.0-nice)");
     return FALSE;
   }
-  g_atomic_int_inc (&live_webrtcbins);
+  _pl_resources_add (&_pl_resources_webrtcbins, 1);
   g_object_weak_ref (G_OBJECT (self->webrtc), on_webrtc_weak_notify, NULL);
 
   g_object_set (self->webrtc,
@@ -1653,12 +1652,6 @@ pl_peer_dump_dot (PlPeer  *self,
     return NULL;
 
   return g_steal_pointer (&path);
-}
-
-guint
-pl_peer_get_live_webrtcbin_count (void)
-{
-  return g_atomic_int_get (&live_webrtcbins);
 }
 
 /* --- teardown ----------------------------------------------------------- */

@@ -57,7 +57,4 @@ gboolean    pl_peer_close_finish           (PlPeer       *self,
                                             GAsyncResult *result,
                                             GError      **error);
 
-/* webrtcbin elements alive in this process (built and not yet finalized). */
-guint       pl_peer_get_live_webrtcbin_count (void);
-
 G_END_DECLS

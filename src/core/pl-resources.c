@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include "pl-resources.h"
-#include "pl-peer.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 int _pl_resources_calls;
 int _pl_resources_peers;
+int _pl_resources_webrtcbins;
 int _pl_resources_nice_agents;
 
 static guint probe_id;
@@ -70,7 +70,7 @@ pl_resources_get (PlResources *out)
 
   out->calls = g_atomic_int_get (&_pl_resources_calls);
   out->peers = g_atomic_int_get (&_pl_resources_peers);
-  out->webrtcbins = pl_peer_get_live_webrtcbin_count ();
+  out->webrtcbins = g_atomic_int_get (&_pl_resources_webrtcbins);
   out->nice_agents = g_atomic_int_get (&_pl_resources_nice_agents);
   /* The directory handle itself is one of the descriptors. */
   out->fds = count_entries ("/proc/self/fd") - 1;

@@ -46,6 +46,7 @@ void _pl_resources_add (int *counter,
 
 extern int _pl_resources_calls;
 extern int _pl_resources_peers;
+extern int _pl_resources_webrtcbins;
 extern int _pl_resources_nice_agents;
 
 G_END_DECLS
