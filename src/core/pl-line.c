@@ -20,6 +20,7 @@
 #include "pl-call-private.h"
 #include "pl-error.h"
 #include "pl-media-private.h"
+#include "pl-prewarm.h"
 #include "pl-sdp.h"
 #include "pl-shared-source.h"
 #include "pl-signaling-client.h"
@@ -494,7 +495,7 @@ prewarm_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
 
-  pl_media_prewarm_finish (result, &error);
+  pl_prewarm_finish (result, &error);
   registration_step_done (task, error);
 }
 
@@ -516,7 +517,7 @@ pl_line_register_async (PlLine             *self,
   registration->pending = 2;
   g_task_set_task_data (task, registration, registration_free);
 
-  pl_media_prewarm_async (cancellable, prewarm_cb, g_object_ref (task));
+  pl_prewarm_async (cancellable, prewarm_cb, g_object_ref (task));
   pl_signaling_client_register_async (self->signaling, self->number, cancellable,
                                       register_cb, g_steal_pointer (&task));
 }

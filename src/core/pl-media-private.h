@@ -26,15 +26,6 @@ GstElement    *_pl_media_create_device_element (gboolean    source,
                                                 const char *name,
                                                 GError    **error);
 
-/* Generates the process's DTLS key and certificate on a worker thread (once
- * per process), so that the first call of a process is not slower than the
- * others; completes when it is ready. */
-void           pl_media_prewarm_async      (GCancellable       *cancellable,
-                                            GAsyncReadyCallback callback,
-                                            gpointer            user_data);
-gboolean       pl_media_prewarm_finish     (GAsyncResult *result,
-                                            GError      **error);
-
 /* Watches @pipeline's bus on @context (not the calling thread's default:
  * pipelines are built on the worker pool). Returns the source id. */
 guint          pl_media_add_bus_watch      (GstElement   *pipeline,

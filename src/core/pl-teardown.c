@@ -51,7 +51,7 @@ complete_lingering_waiters (void)
  *
  * So each GstDtlsConnection gets a toggle ref of ours as it is constructed
  * (GstDtlsConnection's constructed is wrapped once; the type is registered
- * by the pre-warm, pl-media.c). When that toggle ref is the only one left,
+ * by the pre-warm, pl-prewarm.c). When that toggle ref is the only one left,
  * on whichever thread, it is dropped from an idle on the main thread, after
  * the pipeline holding dtlsdec is gone. (Reviving the connection in its
  * dispose instead races the reviving thread's own g_object_unref ().) A
