@@ -11,7 +11,7 @@
 #include "pl-line.h"
 #include "pl-media.h"
 #include "pl-protocol.h"
-#include "pl-resources.h"
+#include "pl-process.h"
 #include "pl-signaling-client.h"
 
 #include <gio/gio.h>

@@ -14,7 +14,7 @@
 #include "pl-json-line.h"
 #include "pl-line.h"
 #include "pl-protocol.h"
-#include "pl-resources.h"
+#include "pl-process.h"
 
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>

@@ -9,7 +9,7 @@
 
 #include "pl-application.h"
 #include "pl-media.h"
-#include "pl-resources.h"
+#include "pl-process.h"
 
 #include <glib/gi18n.h>
 

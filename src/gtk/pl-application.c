@@ -19,7 +19,7 @@
 #include "pl-event-log.h"
 #include "pl-history-entry.h"
 #include "pl-preferences-window.h"
-#include "pl-resources.h"
+#include "pl-process.h"
 #include "pl-window.h"
 
 #include <glib-unix.h>
@@ -640,7 +640,7 @@ report_activated (GSimpleAction *action,
   pl_event_log_add_int (ev, "history", g_list_model_get_n_items (G_LIST_MODEL (self->history)));
   pl_event_log_add_bool (ev, "window_visible",
                          window != NULL && gtk_widget_get_visible (GTK_WIDGET (window)));
-  /* The longest stall less the main thread's waits for a CPU (pl-resources.h). */
+  /* The longest stall less the main thread's waits for a CPU (pl-process.h). */
   pl_event_log_add_double (ev, "max_busy_stall_ms", pl_loop_probe_get_max_busy_ms ());
   pl_event_log_add_double (ev, "max_stall_ms", pl_loop_probe_take_max_stall_ms (reset));
   pl_event_log_end (ev);

@@ -9,7 +9,7 @@
 
 #include "config.h"
 
-#include "pl-resources.h"
+#include "pl-process.h"
 #include "pl-server.h"
 
 #include <gio/gio.h>

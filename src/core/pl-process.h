@@ -1,4 +1,4 @@
-/* pl-resources.h — what a phone process holds, for tests and benchmarks
+/* pl-process.h — what a phone process holds, for tests and benchmarks
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

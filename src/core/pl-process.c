@@ -1,13 +1,13 @@
-/* pl-resources.c
+/* pl-process.c
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#define G_LOG_DOMAIN "pl-resources"
+#define G_LOG_DOMAIN "pl-process"
 
 #include "config.h"
 
-#include "pl-resources.h"
+#include "pl-process.h"
 
 #include <stdio.h>
 #include <string.h>
