@@ -26,6 +26,7 @@
 #include "pl-json-line.h"
 #include "pl-line.h"
 #include "pl-media.h"
+#include "pl-process.h"
 #include "pl-resources.h"
 
 #include <gio/gio.h>
@@ -339,7 +340,7 @@ main (int   argc,
     return 2;
   }
 
-  pl_resources_raise_fd_limit ();
+  pl_process_raise_fd_limit ();
   if (!pl_media_init (&error)) {
     fprintf (stderr, "partyline-farm: %s\n", error->message);
     return 2;

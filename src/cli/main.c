@@ -10,8 +10,8 @@
 #include "pl-cli.h"
 #include "pl-line.h"
 #include "pl-media.h"
-#include "pl-protocol.h"
 #include "pl-process.h"
+#include "pl-protocol.h"
 #include "pl-signaling-client.h"
 
 #include <gio/gio.h>
@@ -252,7 +252,7 @@ main (int   argc,
   media->stun_servers = g_steal_pointer (&stun);
   media->turn_servers = g_steal_pointer (&turn);
 
-  pl_resources_raise_fd_limit ();
+  pl_process_raise_fd_limit ();
   if (!pl_media_init (&error)) {
     fprintf (stderr, "partyline-cli: cannot initialize GStreamer: %s\n", error->message);
     return PL_CLI_EXIT_USAGE;

@@ -13,8 +13,9 @@
 #include "pl-cli.h"
 #include "pl-json-line.h"
 #include "pl-line.h"
-#include "pl-protocol.h"
 #include "pl-process.h"
+#include "pl-protocol.h"
+#include "pl-resources.h"
 
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>

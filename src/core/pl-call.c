@@ -15,7 +15,7 @@
 #include "pl-call-private.h"
 #include "pl-error.h"
 #include "pl-peer.h"
-#include "pl-process.h"
+#include "pl-resources.h"
 #include "pl-sdp.h"
 
 #include <string.h>

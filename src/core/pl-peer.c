@@ -29,7 +29,7 @@
 
 #include "pl-peer.h"
 #include "pl-error.h"
-#include "pl-process.h"
+#include "pl-resources.h"
 #include "pl-sdp.h"
 #include "pl-shared-source.h"
 #include "pl-teardown.h"

@@ -1,5 +1,7 @@
 /* pl-process.c
  *
+ * What a process holds, read from /proc, and the main-loop stall probe.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -15,23 +17,11 @@
 
 #define PROBE_TICK_MS 2
 
-int _pl_resources_calls;
-int _pl_resources_peers;
-int _pl_resources_webrtcbins;
-int _pl_resources_nice_agents;
-
 static guint probe_id;
 static gint64 probe_last;
 static gint64 probe_waited_ns;
 static double probe_max_stall_ms = -1;
 static double probe_max_busy_ms = -1;
-
-void
-_pl_resources_add (int *counter,
-                   int  delta)
-{
-  g_atomic_int_add (counter, delta);
-}
 
 static guint
 count_entries (const char *path)
@@ -47,8 +37,8 @@ count_entries (const char *path)
   return n;
 }
 
-static guint64
-read_rss_kib (void)
+guint64
+pl_process_get_rss_kib (void)
 {
   g_autofree char *status = NULL;
   const char *line;
@@ -63,25 +53,21 @@ read_rss_kib (void)
   return kib;
 }
 
-void
-pl_resources_get (PlResources *out)
+guint
+pl_process_count_threads (void)
 {
-  g_return_if_fail (out != NULL);
+  return count_entries ("/proc/self/task");
+}
 
-  out->calls = g_atomic_int_get (&_pl_resources_calls);
-  out->peers = g_atomic_int_get (&_pl_resources_peers);
-  out->webrtcbins = g_atomic_int_get (&_pl_resources_webrtcbins);
-  out->nice_agents = g_atomic_int_get (&_pl_resources_nice_agents);
+guint
+pl_process_count_fds (void)
+{
   /* The directory handle itself is one of the descriptors. */
-  out->fds = count_entries ("/proc/self/fd") - 1;
-  out->threads = count_entries ("/proc/self/task");
-  out->rss_kib = read_rss_kib ();
-  out->max_busy_ms = pl_loop_probe_get_max_busy_ms ();
-  out->max_stall_ms = pl_loop_probe_take_max_stall_ms (FALSE);
+  return count_entries ("/proc/self/fd") - 1;
 }
 
 void
-pl_resources_raise_fd_limit (void)
+pl_process_raise_fd_limit (void)
 {
   struct rlimit limit;
 

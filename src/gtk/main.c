@@ -31,7 +31,7 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   g_set_application_name (_("Partyline"));
-  pl_resources_raise_fd_limit ();
+  pl_process_raise_fd_limit ();
 
   if (!pl_media_init (&error)) {
     g_printerr ("partyline: %s\n", error->message);

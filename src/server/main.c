@@ -297,7 +297,7 @@ main (int   argc,
     }
   }
 
-  pl_resources_raise_fd_limit ();
+  pl_process_raise_fd_limit ();
 
   app.server = pl_server_new ();
   for (guint i = 0; i < G_N_ELEMENTS (limits); i++) {
