@@ -9,7 +9,7 @@ Run it through bench/run (a private network namespace with only `lo`):
 One server; one caller, partyline-cli (1001, tone 440, --analyze); one
 partyline-farm with as many lines as the largest size (4000…, tone 660,
 --analyze, auto-answering). All the caller's calls share one capture and one
-Opus encoder, and so do all the farm's (src/core/pl-shared-source.c); every
+Opus encoder, and so do all the farm's (src/phone/pl-shared-source.c); every
 call has its own pipeline and webrtcbin on each side, so each call costs
 two webrtcbins on this machine.
 

@@ -2,7 +2,7 @@
  *
  * The log is written by the widgets themselves, from their property
  * notifications (a label's text, a level bar's value), so that it reports
- * what is on screen, not what the core said. Tests read it. The lines are
+ * what is on screen, not what the phone said. Tests read it. The lines are
  * written as partyline-cli's are (pl-json-line.h).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later

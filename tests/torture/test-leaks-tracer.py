@@ -10,7 +10,7 @@ instead of polling a file.
 
 A settled phone has no call, so nothing of ours may be alive: no pipeline
 named call-* or shared-source-pt*, and no element, pad, bin or bus at all
-(src/core creates every one in the process; GStreamer keeps none of its own
+(src/phone creates every one in the process; GStreamer keeps none of its own
 once our pipelines are gone). Objects of other kinds that GStreamer keeps
 for the process (its DTLS agent and certificate, the system clock, task
 pools, tracer records) are listed with their count and allowed; so are

@@ -1,4 +1,4 @@
-/* pl-types.h — plain types shared by the core and its frontends
+/* pl-types.h — plain types shared by the phone and its frontends
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

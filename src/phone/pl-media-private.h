@@ -1,4 +1,4 @@
-/* pl-media-private.h — the core's own use of pipelines/ and GStreamer
+/* pl-media-private.h — the phone's own use of pipelines/ and GStreamer
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
