@@ -704,7 +704,8 @@ pl_application_activate (GApplication *application)
     return;
 
   if (window == NULL) {
-    window = GTK_WINDOW (pl_window_new (self));
+    window = GTK_WINDOW (pl_window_new (GTK_APPLICATION (self), self->account,
+                                        G_LIST_MODEL (self->history)));
     g_signal_connect_object (window, "close-request", G_CALLBACK (on_window_close_request), self,
                              0);
     g_signal_connect (window, "notify::is-active", G_CALLBACK (on_window_is_active), NULL);

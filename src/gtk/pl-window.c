@@ -426,13 +426,13 @@ pl_window_init (PlWindow *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->number_entry));
 }
 
-/* The window shows @app's account, calls and history. */
+/* The window shows @account, its calls, and @history. */
 static void
-setup (PlWindow      *self,
-       PlApplication *app)
+setup (PlWindow   *self,
+       PlAccount  *account,
+       GListModel *history)
 {
-
-  self->account = g_object_ref (pl_application_get_account (app));
+  self->account = g_object_ref (account);
   g_signal_connect_object (self->account, "notify::state", G_CALLBACK (update_account), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->account, "notify::message", G_CALLBACK (update_account), self,
@@ -444,8 +444,7 @@ setup (PlWindow      *self,
   g_signal_connect_object (self->account, "call-added", G_CALLBACK (on_account_call_added), self,
                            0);
 
-  gtk_list_box_bind_model (self->history_list, pl_application_get_history (app),
-                           create_history_row, NULL, NULL);
+  gtk_list_box_bind_model (self->history_list, history, create_history_row, NULL, NULL);
 
   /* Calls that exist already (the window was closed and opened again). */
   if (pl_account_get_line (self->account) != NULL) {
@@ -459,14 +458,18 @@ setup (PlWindow      *self,
 }
 
 PlWindow *
-pl_window_new (PlApplication *application)
+pl_window_new (GtkApplication *application,
+               PlAccount      *account,
+               GListModel     *history)
 {
   PlWindow *self;
 
-  g_return_val_if_fail (PL_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (GTK_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (PL_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (G_IS_LIST_MODEL (history), NULL);
 
   self = g_object_new (PL_TYPE_WINDOW, "application", application, NULL);
-  setup (self, application);
+  setup (self, account, history);
 
   return self;
 }

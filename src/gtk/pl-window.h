@@ -7,7 +7,7 @@
 
 #include <adwaita.h>
 
-#include "pl-application.h"
+#include "pl-account.h"
 
 G_BEGIN_DECLS
 
@@ -15,7 +15,11 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PlWindow, pl_window, PL, WINDOW, AdwApplicationWindow)
 
-PlWindow *pl_window_new          (PlApplication *application);
+/* A window of @application that shows @account, its calls, and @history
+ * (PlHistoryEntry items). */
+PlWindow *pl_window_new          (GtkApplication *application,
+                                  PlAccount      *account,
+                                  GListModel     *history);
 
 /* A message at the bottom of the window, with an optional button that
  * activates @action_name (an "app." action). */
