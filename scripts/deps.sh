@@ -9,7 +9,7 @@ PL_DEPS=(
   libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-nice gstreamer1.0-tools
-  libsoup-3.0-dev libjson-glib-dev libnice-dev
+  libsoup-3.0-dev libjson-glib-dev libnice-dev libssl-dev
   iproute2 util-linux procps python3
   libgtk-4-dev libadwaita-1-dev desktop-file-utils appstream libglib2.0-bin
   librsvg2-common xvfb xauth dbus imagemagick xdotool xclip fonts-cantarell fonts-noto-cjk

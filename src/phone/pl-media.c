@@ -11,6 +11,7 @@
 #include "pl-error.h"
 
 #include <math.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,13 @@ env_uint (const char *name,
 gboolean
 pl_media_init (GError **error)
 {
+  /* Before GStreamer's DTLS elements first use OpenSSL: no cleanup of
+   * OpenSSL at exit. It would run while a DTLS connection's timer thread
+   * may still be exiting, and leak that thread's OpenSSL error state
+   * (docs/webrtcbin-1.22.md, bug 24). The process's end frees it all. */
+  if (!OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL))
+    g_debug ("OpenSSL did not initialize; it will clean up at exit");
+
   return gst_init_check (NULL, NULL, error);
 }
 

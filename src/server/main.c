@@ -156,6 +156,15 @@ static const struct {
     "Connections the kernel may queue before the server accepts them (default 1024)" },
 };
 
+typedef char *LimitTexts[G_N_ELEMENTS (limits)];
+
+static void
+limit_texts_clear (LimitTexts *texts)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (*texts); i++)
+    g_free ((*texts)[i]);
+}
+
 static void
 on_server_notify_n_connections (PlServer   *server,
                                 GParamSpec *pspec,
@@ -218,7 +227,8 @@ main (int   argc,
   g_autofree char *rate_limit_text = NULL;
   g_autofree char *rate_burst_text = NULL;
   g_auto(GStrv) origins = NULL;
-  g_autofree char *limit_texts[G_N_ELEMENTS (limits)] = { NULL };
+  /* Not g_autofree: on an array that frees only the first element. */
+  LimitTexts limit_texts __attribute__ ((cleanup (limit_texts_clear))) = { NULL };
   guint limit_values[G_N_ELEMENTS (limits)];
   g_autofree char *address = NULL;
   gboolean version = FALSE;
