@@ -382,39 +382,8 @@ on_dtls_receive (GstPad          *pad,
   return g_cancellable_is_cancelled (shared->cancellable) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
-/* A streaming thread, before a jitter buffer's RTCP. GStreamer 1.22.0
- * work-around (docs/webrtcbin-1.22.md, bug 25): a jitter buffer keeps a
- * sender report that comes before any RTP (priv->last_sr) and drops it only
- * on PAUSED_TO_READY, a flush or the next RTP, never in finalize; and its
- * sink_rtcp pad is active as soon as rtpbin requests it, even when rtpbin,
- * going down with the call, leaves the new jitter buffer in READY. RTCP of
- * a hung-up call is of no use to anyone. */
-static GstPadProbeReturn
-on_jitterbuffer_rtcp (GstPad          *pad,
-                      GstPadProbeInfo *info,
-                      gpointer         user_data)
-{
-  Shared *shared = user_data;
-
-  return g_cancellable_is_cancelled (shared->cancellable) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
-}
-
-/* rtpbin's thread that found a new SSRC, inside the pad request. */
-static void
-on_jitterbuffer_pad_added (GstElement *jitterbuffer,
-                           GstPad     *pad,
-                           gpointer    user_data)
-{
-  if (GST_PAD_DIRECTION (pad) == GST_PAD_SINK &&
-      g_strcmp0 (GST_PAD_NAME (pad), "sink_rtcp") == 0)
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                       on_jitterbuffer_rtcp, shared_ref (user_data), shared_unref);
-}
-
 /* Whichever thread adds them: webrtcbin creates a transport's dtlsdec and
- * srtpdec while a description is applied, before any handshake can start;
- * rtpbin a jitter buffer for each SSRC it receives, before it requests the
- * buffer's sink_rtcp pad. */
+ * srtpdec while a description is applied, before any handshake can start. */
 static void
 on_webrtc_deep_element_added (GstBin     *bin,
                               GstBin     *sub_bin,
@@ -440,9 +409,6 @@ on_webrtc_deep_element_added (GstBin     *bin,
   } else if (g_strcmp0 (name, "srtpdec") == 0) {
     add_static_pad_probe (element, "rtp_sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                           on_srtpdec_first_buffer);
-  } else if (g_strcmp0 (name, "rtpjitterbuffer") == 0) {
-    g_signal_connect_data (element, "pad-added", G_CALLBACK (on_jitterbuffer_pad_added),
-                           shared_ref (user_data), shared_unref_closure, 0);
   }
 }
 
