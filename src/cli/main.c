@@ -42,6 +42,18 @@ parse_auto_answer (const char *option_name,
   return TRUE;
 }
 
+/* A timeout option: 0 (never) to a day. */
+static gboolean
+check_seconds (const char *option,
+               int         seconds)
+{
+  if (seconds >= 0 && seconds <= 24 * 3600)
+    return TRUE;
+
+  fprintf (stderr, "partyline-cli: %s takes 0 to 86400 seconds\n", option);
+  return FALSE;
+}
+
 static gboolean
 check_ws_url (const char *url,
               GError    **error)
@@ -200,14 +212,9 @@ main (int   argc,
   }
   if (server == NULL)
     server = g_strdup ("ws://127.0.0.1:8443/ws");
-  if (ring_timeout_s < 0 || ring_timeout_s > 24 * 3600) {
-    fprintf (stderr, "partyline-cli: --ring-timeout takes 0 to 86400 seconds\n");
+  if (!check_seconds ("--ring-timeout", ring_timeout_s) ||
+      !check_seconds ("--register-timeout", register_timeout_s))
     return PL_CLI_EXIT_USAGE;
-  }
-  if (register_timeout_s < 0 || register_timeout_s > 24 * 3600) {
-    fprintf (stderr, "partyline-cli: --register-timeout takes 0 to 86400 seconds\n");
-    return PL_CLI_EXIT_USAGE;
-  }
 
   if (max_calls < 1) {
     fprintf (stderr, "partyline-cli: --max-calls takes a whole number from 1\n");

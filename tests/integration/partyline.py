@@ -43,6 +43,9 @@ Process = plproc.Process   # a child with its stderr in a log (tests/gtk/dialer.
 TIMEOUT_MULTIPLIER = plproc.TIMEOUT_MULTIPLIER   # $PARTYLINE_TIMEOUT_MULTIPLIER: slow runs
 DEFAULT_TIMEOUT = plproc.WAIT_TIMEOUT            # seconds for one wait
 QUIT_TIMEOUT = plproc.QUIT_TIMEOUT               # quit -> exit
+# The server's handshake and registration deadlines and the phone's
+# --register-timeout (10 s by default), scaled like every wait here.
+REGISTER_DEADLINE = str(round(10 * TIMEOUT_MULTIPLIER))
 
 
 class Failure(plproc.ProcessError):
@@ -174,11 +177,9 @@ class Server(plproc.Server):
 
     def __init__(self, test, token=None, name='server', timeout=DEFAULT_TIMEOUT,
                  listen='127.0.0.1:0'):
-        # The deadlines for a connection's handshake and registration
-        # (10 s by default) scale with slow runs, like every wait here.
-        deadline = str(round(10 * TIMEOUT_MULTIPLIER))
         argv = wrapper() + [binary('PARTYLINE_SERVER'), '--listen', listen,
-                            '--handshake-timeout', deadline, '--register-timeout', deadline]
+                            '--handshake-timeout', REGISTER_DEADLINE,
+                            '--register-timeout', REGISTER_DEADLINE]
         if token is not None:
             argv += ['--token', token]
         super().__init__(test, name, argv, timeout)
@@ -195,7 +196,7 @@ class Phone(EventProcess):
         argv = wrapper() + [binary('PARTYLINE_CLI'), '--json', '--server', url,
                             '--number', number, '--source', source, '--sink', sink,
                             '--ice-address', '127.0.0.1',
-                            '--register-timeout', str(round(10 * TIMEOUT_MULTIPLIER))]
+                            '--register-timeout', REGISTER_DEADLINE]
         if analyze:
             argv.append('--analyze')
         if auto_answer:
