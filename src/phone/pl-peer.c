@@ -382,8 +382,46 @@ on_dtls_receive (GstPad          *pad,
   return g_cancellable_is_cancelled (shared->cancellable) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+/* A streaming thread, before a jitter buffer's RTCP. GStreamer 1.22.0
+ * work-around (docs/webrtcbin-1.22.md, bug 25). When a new SSRC shows up
+ * while the pipeline goes down, rtpbin makes its jitter buffer in rtpbin's
+ * target state, READY, and only then refuses new streams; the buffer's
+ * sink_rtcp pad is active anyway. A sender report that comes before any RTP
+ * is kept as the buffer's last_sr, dropped only on PAUSED_TO_READY (which
+ * this buffer never goes through again) or the next RTP, never in finalize:
+ * one received packet lost for each. Below PAUSED a jitter buffer has no
+ * use for RTCP; its pads should not be taking data at all. */
+static GstPadProbeReturn
+on_jitterbuffer_rtcp (GstPad          *pad,
+                      GstPadProbeInfo *info,
+                      gpointer         user_data)
+{
+  GstElement *jitterbuffer = user_data;
+  GstState state;
+
+  GST_OBJECT_LOCK (jitterbuffer);
+  state = GST_STATE (jitterbuffer);
+  GST_OBJECT_UNLOCK (jitterbuffer);
+
+  return state < GST_STATE_PAUSED ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+/* rtpbin's thread that found a new SSRC, inside its request for the pad,
+ * before it links it. The probe does not outlive the pad's element. */
+static void
+on_jitterbuffer_pad_added (GstElement *jitterbuffer,
+                           GstPad     *pad,
+                           gpointer    user_data)
+{
+  if (GST_PAD_IS_SINK (pad) && g_strcmp0 (GST_PAD_NAME (pad), "sink_rtcp") == 0)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                       on_jitterbuffer_rtcp, jitterbuffer, NULL);
+}
+
 /* Whichever thread adds them: webrtcbin creates a transport's dtlsdec and
- * srtpdec while a description is applied, before any handshake can start. */
+ * srtpdec while a description is applied, before any handshake can start;
+ * rtpbin a jitter buffer for each SSRC it receives, before it requests the
+ * buffer's sink_rtcp pad. */
 static void
 on_webrtc_deep_element_added (GstBin     *bin,
                               GstBin     *sub_bin,
@@ -409,6 +447,8 @@ on_webrtc_deep_element_added (GstBin     *bin,
   } else if (g_strcmp0 (name, "srtpdec") == 0) {
     add_static_pad_probe (element, "rtp_sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                           on_srtpdec_first_buffer);
+  } else if (g_strcmp0 (name, "rtpjitterbuffer") == 0) {
+    g_signal_connect (element, "pad-added", G_CALLBACK (on_jitterbuffer_pad_added), NULL);
   }
 }
 
