@@ -165,12 +165,18 @@ static void
 pl_jb_init (PlJb *self)
 {
   GstTracer *t = GST_TRACER (self);
-  GstElementFactory *f = gst_element_factory_find ("rtpjitterbuffer");
-  jb_type = gst_element_factory_get_element_type (f) ? gst_element_factory_get_element_type (f) : 0;
-  if (jb_type == 0) {
-    GstPluginFeature *l = gst_plugin_feature_load (GST_PLUGIN_FEATURE (f));
-    jb_type = gst_element_factory_get_element_type (GST_ELEMENT_FACTORY (l));
-  }
+  GstElementFactory *factory = gst_element_factory_find ("rtpjitterbuffer");
+  GstPluginFeature *loaded = NULL;
+
+  /* The factory knows its element's type once its plugin is loaded. */
+  if (factory != NULL)
+    loaded = gst_plugin_feature_load (GST_PLUGIN_FEATURE (factory));
+  if (loaded != NULL)
+    jb_type = gst_element_factory_get_element_type (GST_ELEMENT_FACTORY (loaded));
+  else
+    g_warning ("pljb: no rtpjitterbuffer element; nothing will be traced");
+  g_clear_object (&loaded);
+  g_clear_object (&factory);
   jbs = g_hash_table_new (NULL, NULL);
   gst_tracing_register_hook (t, "element-new", G_CALLBACK (on_new));
   gst_tracing_register_hook (t, "element-change-state-post", G_CALLBACK (on_state_post));
