@@ -382,21 +382,8 @@ on_peer_stats (PlPeer      *peer,
   g_signal_emit (user_data, signals[SIGNAL_STATS], 0, stats);
 }
 
-static void
-on_peer_failed (PlPeer     *peer,
-                int         code,
-                const char *message,
-                gpointer    user_data)
-{
-  PlCall *self = user_data;
-
-  g_message ("call %s with %s failed: %s", self->id, self->peer_number, message);
-  if (self->error == NULL)
-    self->error = g_error_new_literal (PL_CALL_ERROR, code, message);
-  end_call (self, "failed", TRUE);
-}
-
-/* Fails the call on our side with @error (taken). */
+/* The one way a call fails on our side: @error (taken) says why, kept for
+ * pl_call_get_error () when it is the first. */
 static void
 fail_call (PlCall *self,
            GError *error)
@@ -407,6 +394,14 @@ fail_call (PlCall *self,
   else
     g_error_free (error);
   end_call (self, "failed", TRUE);
+}
+
+static void
+on_peer_failed (PlPeer       *peer,
+                const GError *error,
+                gpointer      user_data)
+{
+  fail_call (user_data, g_error_copy (error));
 }
 
 /* Whether a remote candidate may be kept, within the call's bounds. */
@@ -585,12 +580,8 @@ peer_started_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   if (!pl_peer_start_finish (PL_PEER (object), result, &error)) {
-    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_message ("call %s with %s failed: %s", self->id, self->peer_number, error->message);
-      if (self->error == NULL)
-        self->error = g_error_copy (error);
-      end_call (self, "failed", TRUE);
-    }
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      fail_call (self, g_steal_pointer (&error));
     return;
   }
 
@@ -617,10 +608,7 @@ on_source_failed (PlSharedSource *source,
   if (self->ending)
     return;
 
-  g_message ("call %s with %s failed: %s", self->id, self->peer_number, error->message);
-  if (self->error == NULL)
-    self->error = g_error_copy (error);
-  end_call (self, "failed", TRUE);
+  fail_call (self, g_error_copy (error));
 }
 
 static void

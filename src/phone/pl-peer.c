@@ -107,6 +107,7 @@ struct _PlPeer
   GstElement    *pipeline;
   GstElement    *webrtc;
   GstElement    *spectrum;
+  GstElement    *source;         /* this call's end of the shared source (proxysrc); unowned, like webrtc */
   guint          bus_watch_id;
   double         last_level_db;
 
@@ -137,6 +138,17 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+/* The main context: the call cannot go on (@code, a PlCallError). */
+static void
+emit_failed (PlPeer      *self,
+             PlCallError  code,
+             const char  *message)
+{
+  g_autoptr(GError) error = g_error_new_literal (PL_CALL_ERROR, code, message);
+
+  g_signal_emit (self, signals[SIGNAL_FAILED], 0, error);
+}
 
 static Shared *
 shared_ref (Shared *shared)
@@ -970,8 +982,8 @@ dispatch_event (PlPeer    *self,
       if (verified == -1)
         return;
       if (verified == 0) {
-        g_signal_emit (self, signals[SIGNAL_FAILED], 0, PL_CALL_ERROR_PEER_AUTHENTICATION,
-                       "DTLS connected, but the peer's certificate was never verified");
+        emit_failed (self, PL_CALL_ERROR_PEER_AUTHENTICATION,
+                     "DTLS connected, but the peer's certificate was never verified");
         return;
       }
     }
@@ -996,12 +1008,30 @@ dispatch_event (PlPeer    *self,
     break;
 
   case EVENT_FAILED:
-    g_signal_emit (self, signals[SIGNAL_FAILED], 0, (int) event->number, event->text);
+    emit_failed (self, (PlCallError) event->number, event->text);
     break;
 
   default:
     g_assert_not_reached ();
   }
+}
+
+/* Which part of the call an error message comes from, by the bin that holds
+ * the element that posted it: the shared source's end in this pipeline is the
+ * source (what it sends could not be captured or decoded); anything else,
+ * webrtcbin or the receive bin, is the pipeline. */
+static PlCallError
+classify_bus_error (PlPeer     *self,
+                    GstMessage *message)
+{
+  GstObject *src = GST_MESSAGE_SRC (message);
+
+  if (self->source != NULL &&
+      (src == GST_OBJECT (self->source) ||
+       gst_object_has_as_ancestor (src, GST_OBJECT (self->source))))
+    return PL_CALL_ERROR_SOURCE;
+
+  return PL_CALL_ERROR_PIPELINE;
 }
 
 /* The main context: the pipeline's bus watch. */
@@ -1026,11 +1056,7 @@ on_bus_message (GstBus     *bus,
     GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS (GST_BIN (self->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
                                        self->name);
     text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (message->src), error->message);
-    /* The source fragments of pipelines/ name theirs `source` (autoaudiosrc's
-     * child: source-actual-src-…). */
-    g_signal_emit (self, signals[SIGNAL_FAILED], 0,
-                   g_str_has_prefix (text, "source") ? PL_CALL_ERROR_SOURCE : PL_CALL_ERROR_PIPELINE,
-                   text);
+    emit_failed (self, classify_bus_error (self, message), text);
   } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT) {
     const GstStructure *s = gst_message_get_structure (message);
 
@@ -1264,6 +1290,7 @@ build_pipeline (PlPeer  *self,
   if (self->branch == NULL)
     return FALSE;
   gst_bin_add (GST_BIN (self->pipeline), source);
+  self->source = source;
   self->shared->silence = pl_shared_source_get_silence (self->shared_source);
 
   webrtc_sink = gst_element_request_pad_simple (self->webrtc, "sink_%u");
@@ -1348,6 +1375,7 @@ pl_peer_dispose (GObject *object)
     gst_clear_object (&self->shared->receive_bin);
 
   self->webrtc = NULL;
+  self->source = NULL;
   gst_clear_object (&self->spectrum);
   gst_clear_object (&self->pipeline);
   g_clear_object (&self->shared_source);
@@ -1406,9 +1434,10 @@ pl_peer_class_init (PlPeerClass *klass)
     g_signal_new ("stats", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
   /* (PlCallError code, message) */
+  /* (const GError *, PL_CALL_ERROR) on the main context. */
   signals[SIGNAL_FAILED] =
     g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_STRING);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 }
 
 static void
@@ -1735,6 +1764,7 @@ to_null_cb (GObject      *object,
    * back by libnice once gathering ends (bug 2): keep it a moment longer. */
   pipeline = g_steal_pointer (&self->pipeline);
   self->webrtc = NULL;
+  self->source = NULL;
   pl_teardown_lingering_hold ();
   if (g_atomic_int_get (&self->shared->gathering_done))
     pl_teardown_release_pipeline_later (pipeline);
