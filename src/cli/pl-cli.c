@@ -507,18 +507,18 @@ run_command (PlCli      *cli,
     if (pl_call_get_state (call) != PL_CALL_STATE_INCOMING)
       emit_error (cli, line, "the call is not waiting for an answer");
     else
-      pl_call_hang_up (call, "rejected");
+      pl_call_hang_up (call, PL_HANGUP_REJECTED);
   } else if (g_str_equal (name, "hangup")) {
     g_autoptr(GPtrArray) calls = lookup_calls (cli, line, rest);
 
     for (guint i = 0; calls && i < calls->len; i++)
-      pl_call_hang_up (g_ptr_array_index (calls, i), "normal");
+      pl_call_hang_up (g_ptr_array_index (calls, i), PL_HANGUP_NORMAL);
   } else if (g_str_equal (name, "hangup-all") && rest[0] == NULL) {
     GroupHangUp *group = g_new0 (GroupHangUp, 1);
 
     group->cli = cli;
     group->started_at = now;
-    pl_line_hang_up_group_async (cli->line, NULL, "normal", hang_up_all_cb, group);
+    pl_line_hang_up_group_async (cli->line, NULL, PL_HANGUP_NORMAL, hang_up_all_cb, group);
   } else if (g_str_equal (name, "mute")) {
     command_set_muted (cli, line, rest, TRUE);
   } else if (g_str_equal (name, "unmute")) {

@@ -433,7 +433,7 @@ reject_activated (GSimpleAction *action,
   if (pl_call_get_state (call) != PL_CALL_STATE_INCOMING)
     show_message (self, _("This call is not waiting for an answer"), NULL, NULL);
   else
-    pl_call_hang_up (call, "rejected");
+    pl_call_hang_up (call, PL_HANGUP_REJECTED);
 }
 
 typedef struct {
@@ -475,7 +475,7 @@ hang_up_all_activated (GSimpleAction *action,
   group = g_new0 (GroupHangUp, 1);
   group->self = g_object_ref (self);
   group->started_at = g_get_monotonic_time ();
-  pl_line_hang_up_group_async (line, NULL, "normal", hang_up_all_cb, group);
+  pl_line_hang_up_group_async (line, NULL, PL_HANGUP_NORMAL, hang_up_all_cb, group);
 }
 
 static void
@@ -494,7 +494,7 @@ hang_up_activated (GSimpleAction *action,
 
   call = lookup_call (self, peer);
   if (call != NULL)
-    pl_call_hang_up (call, "normal");
+    pl_call_hang_up (call, PL_HANGUP_NORMAL);
 }
 
 static void

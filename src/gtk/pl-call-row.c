@@ -58,24 +58,32 @@ static GParamSpec *props[N_PROPS];
 const char *
 pl_call_row_describe_reason (const char *reason)
 {
+  PlHangupReason known;
+
   if (reason == NULL)
     return _("Ended");
-  if (g_str_equal (reason, "normal"))
-    return _("Hung up");
-  if (g_str_equal (reason, "rejected"))
-    return _("Declined");
-  if (g_str_equal (reason, "busy"))
-    return _("Busy");
-  if (g_str_equal (reason, "not-found"))
-    return _("Number not found");
-  if (g_str_equal (reason, "timeout"))
-    return _("No answer");
-  if (g_str_equal (reason, "failed"))
-    return _("Failed");
-  if (g_str_equal (reason, "disconnected"))
-    return _("Connection lost");
+  /* The other side may send any reason: one we do not know is shown as it came. */
+  if (!pl_hangup_reason_from_string (reason, &known))
+    return reason;
 
-  return reason;
+  switch (known) {
+  case PL_HANGUP_NORMAL:
+    return _("Hung up");
+  case PL_HANGUP_REJECTED:
+    return _("Declined");
+  case PL_HANGUP_BUSY:
+    return _("Busy");
+  case PL_HANGUP_NOT_FOUND:
+    return _("Number not found");
+  case PL_HANGUP_TIMEOUT:
+    return _("No answer");
+  case PL_HANGUP_FAILED:
+    return _("Failed");
+  case PL_HANGUP_DISCONNECTED:
+    return _("Connection lost");
+  default:
+    return reason;
+  }
 }
 
 static double

@@ -32,7 +32,7 @@ PlCall *_pl_call_new_incoming   (PlSignalingClient   *signaling,
 void    _pl_call_handle_message (PlCall          *self,
                                  const PlMessage *msg);
 /* The signaling connection is gone: end without telling anyone. */
-void    _pl_call_lost           (PlCall     *self,
-                                 const char *reason);
+void    _pl_call_lost           (PlCall         *self,
+                                 PlHangupReason  reason);
 
 G_END_DECLS

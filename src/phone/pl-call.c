@@ -178,11 +178,12 @@ peer_close_cb (GObject      *object,
   set_state (self, PL_CALL_STATE_ENDED);
 }
 
-/* Runs the teardown: @notify_remote sends `hangup` when the server knows the call. */
+/* Runs the teardown: @notify_remote sends `hangup` when the server knows the
+ * call. @reason is the wire's: ours, or whatever string the other side sent. */
 static void
-end_call (PlCall     *self,
-          const char *reason,
-          gboolean    notify_remote)
+end_call_full (PlCall     *self,
+               const char *reason,
+               gboolean    notify_remote)
 {
   g_autoptr(PlMessage) msg = NULL;
 
@@ -222,13 +223,21 @@ end_call (PlCall     *self,
   g_object_unref (self);
 }
 
+static void
+end_call (PlCall         *self,
+          PlHangupReason  reason,
+          gboolean        notify_remote)
+{
+  end_call_full (self, pl_hangup_reason_to_string (reason), notify_remote);
+}
+
 static gboolean
 on_ring_timeout (gpointer user_data)
 {
   PlCall *self = user_data;
 
   self->ring_timeout_id = 0;
-  end_call (self, "timeout", TRUE);
+  end_call (self, PL_HANGUP_TIMEOUT, TRUE);
 
   return G_SOURCE_REMOVE;
 }
@@ -332,7 +341,7 @@ on_peer_connection_state (PlPeer  *peer,
     break;
 
   case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
-    end_call (self, "failed", TRUE);
+    end_call (self, PL_HANGUP_FAILED, TRUE);
     break;
 
   case GST_WEBRTC_PEER_CONNECTION_STATE_NEW:
@@ -393,7 +402,7 @@ fail_call (PlCall *self,
     self->error = error;
   else
     g_error_free (error);
-  end_call (self, "failed", TRUE);
+  end_call (self, PL_HANGUP_FAILED, TRUE);
 }
 
 static void
@@ -758,7 +767,7 @@ _pl_call_handle_message (PlCall          *self,
     break;
 
   case PL_MESSAGE_HANGUP:
-    end_call (self, msg->reason, FALSE);
+    end_call_full (self, msg->reason, FALSE);
     break;
 
   case PL_MESSAGE_ERROR:
@@ -767,11 +776,17 @@ _pl_call_handle_message (PlCall          *self,
        * it). An active call has its media: keep it. One still being set up
        * may now wait forever: end it, and say so to the other side. */
       if (self->state != PL_CALL_STATE_ACTIVE)
-        end_call (self, "failed", TRUE);
+        end_call (self, PL_HANGUP_FAILED, TRUE);
       break;
     }
     /* busy, unknown-call: the server refused this call. */
-    end_call (self, g_strcmp0 (msg->code, "busy") == 0 ? "busy" : "failed", FALSE);
+    {
+      PlProtocolError code;
+      gboolean busy = pl_protocol_error_from_string (msg->code, &code) &&
+                      code == PL_PROTOCOL_ERROR_BUSY;
+
+      end_call (self, busy ? PL_HANGUP_BUSY : PL_HANGUP_FAILED, FALSE);
+    }
     break;
 
   case PL_MESSAGE_UNKNOWN:
@@ -786,8 +801,8 @@ _pl_call_handle_message (PlCall          *self,
 }
 
 void
-_pl_call_lost (PlCall     *self,
-               const char *reason)
+_pl_call_lost (PlCall         *self,
+               PlHangupReason  reason)
 {
   g_return_if_fail (PL_IS_CALL (self));
 
@@ -934,12 +949,12 @@ pl_call_answer_after (PlCall *self,
 }
 
 void
-pl_call_hang_up (PlCall     *self,
-                 const char *reason)
+pl_call_hang_up (PlCall         *self,
+                 PlHangupReason  reason)
 {
   g_return_if_fail (PL_IS_CALL (self));
 
-  end_call (self, reason ? reason : "normal", TRUE);
+  end_call (self, reason, TRUE);
 }
 
 void

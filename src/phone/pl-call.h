@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "pl-protocol.h"
 #include "pl-types.h"
 
 G_BEGIN_DECLS
@@ -56,8 +57,8 @@ void            pl_call_answer_after       (PlCall *self,
 /* Ends the call from any state; tells the other side with @reason when it
  * knows the call. Idempotent. The state becomes ENDED once the pipeline is
  * in NULL. */
-void            pl_call_hang_up            (PlCall     *self,
-                                            const char *reason);
+void            pl_call_hang_up            (PlCall         *self,
+                                            PlHangupReason  reason);
 void            pl_call_request_stats      (PlCall *self);
 char           *pl_call_dump_dot           (PlCall  *self,
                                             GError **error);

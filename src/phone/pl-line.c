@@ -185,14 +185,14 @@ add_call (PlLine *self,
 }
 
 static void
-send_hangup (PlLine     *self,
-             const char *call_id,
-             const char *reason)
+send_hangup (PlLine         *self,
+             const char     *call_id,
+             PlHangupReason  reason)
 {
   g_autoptr(PlMessage) msg = pl_message_new (PL_MESSAGE_HANGUP);
 
   msg->call_id = g_strdup (call_id);
-  msg->reason = g_strdup (reason);
+  msg->reason = g_strdup (pl_hangup_reason_to_string (reason));
   pl_signaling_client_send (self->signaling, msg);
 }
 
@@ -210,20 +210,20 @@ handle_incoming_call (PlLine          *self,
   }
   if (g_hash_table_contains (self->calls, msg->from)) {
     g_message ("refusing a call from %s: already in a call with it", msg->from);
-    send_hangup (self, msg->call_id, "busy");
+    send_hangup (self, msg->call_id, PL_HANGUP_BUSY);
     return;
   }
 
   if (pl_line_get_pipeline_count (self) >= self->max_calls) {
     g_message ("refusing a call from %s: %u calls at once already", msg->from, self->max_calls);
-    send_hangup (self, msg->call_id, "busy");
+    send_hangup (self, msg->call_id, PL_HANGUP_BUSY);
     return;
   }
 
   payload_type = pl_sdp_find_opus_payload_type (msg->sdp);
   if (payload_type < 0) {
     g_message ("refusing a call from %s: the offer has no Opus audio", msg->from);
-    send_hangup (self, msg->call_id, "failed");
+    send_hangup (self, msg->call_id, PL_HANGUP_FAILED);
     return;
   }
 
@@ -279,7 +279,7 @@ on_signaling_closed (PlSignalingClient *signaling,
 
   /* Nobody can be told any more: end every call here. */
   for (guint i = 0; i < calls->len; i++)
-    _pl_call_lost (g_ptr_array_index (calls, i), "disconnected");
+    _pl_call_lost (g_ptr_array_index (calls, i), PL_HANGUP_DISCONNECTED);
 
   if (was_registered)
     g_signal_emit (self, signals[SIGNAL_UNREGISTERED], 0, reason);
@@ -612,7 +612,7 @@ pl_line_get_pipeline_count (PlLine *self)
 void
 pl_line_hang_up_group_async (PlLine             *self,
                              GPtrArray          *calls,
-                             const char         *reason,
+                             PlHangupReason      reason,
                              GAsyncReadyCallback callback,
                              gpointer            user_data)
 {
@@ -783,7 +783,7 @@ pl_line_shutdown_async (PlLine             *self,
 
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, pl_line_shutdown_async);
-  pl_line_hang_up_group_async (self, NULL, "normal", shutdown_hang_up_cb, task);
+  pl_line_hang_up_group_async (self, NULL, PL_HANGUP_NORMAL, shutdown_hang_up_cb, task);
 }
 
 gboolean

@@ -80,7 +80,7 @@ guint       pl_line_get_pipeline_count   (PlLine *self);
  * pipelines is in NULL. Nothing waits with a sleep. */
 void        pl_line_hang_up_group_async  (PlLine             *self,
                                           GPtrArray          *calls,
-                                          const char         *reason,
+                                          PlHangupReason      reason,
                                           GAsyncReadyCallback callback,
                                           gpointer            user_data);
 gboolean    pl_line_hang_up_group_finish (PlLine       *self,

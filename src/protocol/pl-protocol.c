@@ -877,17 +877,53 @@ pl_protocol_build_error (PlProtocolError code,
   return pl_message_to_json (msg);
 }
 
+static const char * const hangup_reason_names[] = {
+  [PL_HANGUP_NORMAL] = "normal",
+  [PL_HANGUP_REJECTED] = "rejected",
+  [PL_HANGUP_BUSY] = "busy",
+  [PL_HANGUP_NOT_FOUND] = "not-found",
+  [PL_HANGUP_TIMEOUT] = "timeout",
+  [PL_HANGUP_FAILED] = "failed",
+  [PL_HANGUP_DISCONNECTED] = "disconnected",
+};
+
+const char *
+pl_hangup_reason_to_string (PlHangupReason reason)
+{
+  g_return_val_if_fail ((guint) reason < G_N_ELEMENTS (hangup_reason_names), "normal");
+
+  return hangup_reason_names[reason];
+}
+
+gboolean
+pl_hangup_reason_from_string (const char     *name,
+                              PlHangupReason *out_reason)
+{
+  g_return_val_if_fail (out_reason != NULL, FALSE);
+
+  if (name == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (hangup_reason_names); i++) {
+    if (strcmp (hangup_reason_names[i], name) == 0) {
+      *out_reason = i;
+      return TRUE;
+    }
+  }
+
+  return FALSE;
+}
+
 char *
-pl_protocol_build_hangup (const char *call_id,
-                          const char *reason)
+pl_protocol_build_hangup (const char     *call_id,
+                          PlHangupReason  reason)
 {
   g_autoptr(PlMessage) msg = pl_message_new (PL_MESSAGE_HANGUP);
 
   g_return_val_if_fail (call_id != NULL, NULL);
-  g_return_val_if_fail (reason != NULL, NULL);
 
   msg->call_id = g_strdup (call_id);
-  msg->reason = g_strdup (reason);
+  msg->reason = g_strdup (pl_hangup_reason_to_string (reason));
 
   return pl_message_to_json (msg);
 }

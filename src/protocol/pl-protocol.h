@@ -99,13 +99,31 @@ char       *pl_message_to_json      (const PlMessage *msg);
 const char *pl_message_type_to_string (PlMessageType type);
 PlMessageType pl_message_type_from_string (const char *name);
 
+/* Why a call ended: the `reason` of `hangup` (docs/protocol.md, "hangup").
+ * These are the reasons Partyline sends; a receiver accepts any string, so a
+ * reason read from the wire stays a string (pl_hangup_reason_from_string ()
+ * tells whether it is one of these). */
+typedef enum {
+  PL_HANGUP_NORMAL,
+  PL_HANGUP_REJECTED,
+  PL_HANGUP_BUSY,
+  PL_HANGUP_NOT_FOUND,
+  PL_HANGUP_TIMEOUT,
+  PL_HANGUP_FAILED,
+  PL_HANGUP_DISCONNECTED,
+} PlHangupReason;
+
+const char *pl_hangup_reason_to_string   (PlHangupReason  reason);
+gboolean    pl_hangup_reason_from_string (const char     *name,
+                                          PlHangupReason *out_reason);
+
 /* Convenience constructors; each returns a newly allocated JSON string. */
 char       *pl_protocol_build_error  (PlProtocolError code,
                                       const char     *message,
                                       const char     *ref,
                                       const char     *call_id);
-char       *pl_protocol_build_hangup (const char *call_id,
-                                      const char *reason);
+char       *pl_protocol_build_hangup (const char     *call_id,
+                                      PlHangupReason  reason);
 
 gboolean    pl_number_is_valid      (const char *number);
 gboolean    pl_call_id_is_valid     (const char *call_id);

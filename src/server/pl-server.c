@@ -231,9 +231,9 @@ connection_send_error (Connection      *conn,
 }
 
 static void
-connection_send_hangup (Connection *conn,
-                        const char *call_id,
-                        const char *reason)
+connection_send_hangup (Connection     *conn,
+                        const char     *call_id,
+                        PlHangupReason  reason)
 {
   g_autofree char *text = pl_protocol_build_hangup (call_id, reason);
 
@@ -286,7 +286,7 @@ connection_detach (Connection *conn)
 
     g_message ("call %s %s -> %s ended: %s disconnected", call->call_id,
                call->caller->number, call->callee->number, conn->number);
-    connection_send_hangup (other, call->call_id, "disconnected");
+    connection_send_hangup (other, call->call_id, PL_HANGUP_DISCONNECTED);
     server_forget_call (self, call);
   }
 
@@ -404,7 +404,7 @@ handle_call (PlServer   *self,
   callee = g_hash_table_lookup (self->numbers, msg->to);
   if (callee == NULL) {
     g_message ("call %s %s -> %s not-found", msg->call_id, conn->number, msg->to);
-    connection_send_hangup (conn, msg->call_id, "not-found");
+    connection_send_hangup (conn, msg->call_id, PL_HANGUP_NOT_FOUND);
     return;
   }
 
@@ -1668,8 +1668,8 @@ pl_server_shutdown (PlServer *self)
 
     g_message ("call %s %s -> %s ended: server shutting down", call->call_id,
                call->caller->number, call->callee->number);
-    connection_send_hangup (call->caller, call->call_id, "disconnected");
-    connection_send_hangup (call->callee, call->call_id, "disconnected");
+    connection_send_hangup (call->caller, call->call_id, PL_HANGUP_DISCONNECTED);
+    connection_send_hangup (call->callee, call->call_id, PL_HANGUP_DISCONNECTED);
     server_forget_call (self, call);
   }
 

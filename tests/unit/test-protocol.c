@@ -513,6 +513,30 @@ test_type_names (void)
   g_assert_cmpstr (pl_message_type_to_string (PL_MESSAGE_ICE), ==, "ice");
 }
 
+/* The reasons of `hangup` (docs/protocol.md, "hangup"), as the wire spells
+ * them, and back; a reason we do not know is not one of ours. */
+static void
+test_hangup_reasons (void)
+{
+  static const char * const names[] = {
+    "normal", "rejected", "busy", "not-found", "timeout", "failed", "disconnected",
+  };
+  PlHangupReason reason;
+
+  for (PlHangupReason r = PL_HANGUP_NORMAL; r <= PL_HANGUP_DISCONNECTED; r++) {
+    g_assert_cmpstr (pl_hangup_reason_to_string (r), ==, names[r]);
+    g_assert_true (pl_hangup_reason_from_string (names[r], &reason));
+    g_assert_cmpint (reason, ==, r);
+  }
+
+  reason = PL_HANGUP_BUSY;
+  g_assert_false (pl_hangup_reason_from_string ("Normal", &reason));
+  g_assert_false (pl_hangup_reason_from_string ("gone fishing", &reason));
+  g_assert_false (pl_hangup_reason_from_string ("", &reason));
+  g_assert_false (pl_hangup_reason_from_string (NULL, &reason));
+  g_assert_cmpint (reason, ==, PL_HANGUP_BUSY);
+}
+
 /* Serializes @msg, parses the text back and checks it validates in
  * @direction. Returns the parsed copy. */
 static PlMessage *
@@ -709,7 +733,7 @@ test_build_error (void)
 static void
 test_build_hangup (void)
 {
-  g_autofree char *json = pl_protocol_build_hangup (CALL_ID, "not-found");
+  g_autofree char *json = pl_protocol_build_hangup (CALL_ID, PL_HANGUP_NOT_FOUND);
   g_autoptr(JsonObject) object = parse_object (json);
   g_autoptr(PlMessage) msg = NULL;
 
@@ -880,6 +904,7 @@ main (int   argc,
   g_test_add_func ("/partyline/protocol/call-ids", test_call_ids);
   g_test_add_func ("/partyline/protocol/call-id-new", test_call_id_new);
   g_test_add_func ("/partyline/protocol/type-names", test_type_names);
+  g_test_add_func ("/partyline/protocol/hangup-reasons", test_hangup_reasons);
   g_test_add_func ("/partyline/protocol/round-trip", test_round_trip);
   g_test_add_func ("/partyline/protocol/to-json-fields", test_to_json_fields);
   g_test_add_func ("/partyline/protocol/build-error", test_build_error);
