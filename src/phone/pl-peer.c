@@ -1433,7 +1433,6 @@ pl_peer_class_init (PlPeerClass *klass)
   signals[SIGNAL_STATS] =
     g_signal_new ("stats", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
-  /* (PlCallError code, message) */
   /* (const GError *, PL_CALL_ERROR) on the main context. */
   signals[SIGNAL_FAILED] =
     g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
