@@ -430,10 +430,26 @@ on_jitterbuffer_pad_added (GstElement *jitterbuffer,
                        on_jitterbuffer_rtcp, jitterbuffer, NULL);
 }
 
+/* rtpbin's thread that found a new SSRC, as rtpbin adds the stream's jitter
+ * buffer. Connected with no data, so that teardown step 3 (which disconnects
+ * every handler of ours that holds Shared) leaves it: bug 25 happens while
+ * the pipeline goes down, after that step. It touches no state of the call. */
+static void
+on_webrtc_jitterbuffer_added (GstBin     *bin,
+                              GstBin     *sub_bin,
+                              GstElement *element,
+                              gpointer    user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory != NULL &&
+      g_strcmp0 (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)), "rtpjitterbuffer") == 0)
+    g_signal_connect (element, "pad-added", G_CALLBACK (on_jitterbuffer_pad_added), NULL);
+}
+
 /* Whichever thread adds them: webrtcbin creates a transport's dtlsdec and
- * srtpdec while a description is applied, before any handshake can start;
- * rtpbin a jitter buffer for each SSRC it receives, before it requests the
- * buffer's sink_rtcp pad. */
+ * srtpdec while a description is applied, before any handshake can start.
+ * (Jitter buffers: on_webrtc_jitterbuffer_added ().) */
 static void
 on_webrtc_deep_element_added (GstBin     *bin,
                               GstBin     *sub_bin,
@@ -459,8 +475,6 @@ on_webrtc_deep_element_added (GstBin     *bin,
   } else if (g_strcmp0 (name, "srtpdec") == 0) {
     add_static_pad_probe (element, "rtp_sink", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                           on_srtpdec_first_buffer);
-  } else if (g_strcmp0 (name, "rtpjitterbuffer") == 0) {
-    g_signal_connect (element, "pad-added", G_CALLBACK (on_jitterbuffer_pad_added), NULL);
   }
 }
 
@@ -1342,6 +1356,8 @@ build_pipeline (PlPeer  *self,
   g_signal_connect_data (self->webrtc, "deep-element-added",
                          G_CALLBACK (on_webrtc_deep_element_added),
                          shared_ref (self->shared), shared_unref_closure, 0);
+  g_signal_connect (self->webrtc, "deep-element-added",
+                    G_CALLBACK (on_webrtc_jitterbuffer_added), NULL);
   g_signal_connect_data (self->webrtc, "pad-added",
                          G_CALLBACK (on_webrtc_pad_added),
                          shared_ref (self->shared), shared_unref_closure, 0);
