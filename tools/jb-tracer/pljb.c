@@ -44,6 +44,15 @@ add (Jb *j, char kind, int a, int b, int c, guint64 ts)
   e->kind = kind; e->a = a; e->b = b; e->c = c; e->ts = ts; e->thr = g_thread_self ();
 }
 
+/* gst_element_state_get_name () allocates (and leaks) a name for a value that
+ * is not a state, such as the -1 written for an element without a parent. */
+static const char *
+state_name (int state)
+{
+  return state >= GST_STATE_VOID_PENDING && state <= GST_STATE_PLAYING
+         ? gst_element_state_get_name (state) : "none";
+}
+
 static void
 out (Jb *j, const char *why)
 {
@@ -59,15 +68,15 @@ out (Jb *j, const char *why)
     Ev *e = &j->ev[i];
     if (e->kind == 'S')
       fprintf (f, "  %.6f %p state %s->%s ret=%d parent-target=%s\n", e->ts / 1e9, e->thr,
-               gst_element_state_get_name (GST_STATE_TRANSITION_CURRENT (e->a)),
-               gst_element_state_get_name (GST_STATE_TRANSITION_NEXT (e->a)), e->b,
-               gst_element_state_get_name (e->c));
+               state_name (GST_STATE_TRANSITION_CURRENT (e->a)),
+               state_name (GST_STATE_TRANSITION_NEXT (e->a)), e->b,
+               state_name (e->c));
     else if (e->kind == 'R')
       fprintf (f, "  %.6f %p rtcp flow=%d state=%s target=%s\n", e->ts / 1e9, e->thr, e->a,
-               gst_element_state_get_name (e->b), gst_element_state_get_name (e->c));
+               state_name (e->b), state_name (e->c));
     else if (e->kind == 'P')
       fprintf (f, "  %.6f %p sink_rtcp pad added, state=%s target=%s\n", e->ts / 1e9, e->thr,
-               gst_element_state_get_name (e->b), gst_element_state_get_name (e->c));
+               state_name (e->b), state_name (e->c));
   }
   fclose (f);
 }
