@@ -2,9 +2,9 @@
 """What Partyline's benchmarks share (Python 3 stdlib only): statistics, load
 measurement, the benchmark's processes, call helpers, the frame of a run.
 
-The process and event plumbing is tests/integration/plproc.py's, the same
-the test harness (tests/integration/partyline.py) is built on; this module
-keeps what a benchmark adds. Every process the benchmark starts belongs to
+The process and event plumbing is tests/lib/plproc.py's, the same the test
+harness (tests/lib/partyline.py) is built on; this module keeps what a
+benchmark adds. Every process the benchmark starts belongs to
 its `Children`. A `Phone` runs `partyline-cli --json`; one reader thread per
 phone turns each stdout line into a dict, stamps it with the monotonic time
 it was read (`_rx`) and puts it on a queue. `Phone.wait` takes events from
@@ -30,10 +30,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests',
-                                'integration'))
-import plproc  # noqa: E402
-from plproc import public  # noqa: E402,F401 (the bench scripts import it from here)
+import plproc   # tests/lib, on the PYTHONPATH that bench/run sets
+from plproc import public  # noqa: F401 (the bench scripts import it from here)
 
 WAIT_TIMEOUT = plproc.WAIT_TIMEOUT    # s for one event; a loopback call sets up in well under 1 s
 
@@ -186,7 +184,7 @@ def wait_for_quiet(max_wait_s, busy_below=15.0, window_s=5.0, progress=None):
 
 
 # --- processes ------------------------------------------------------------------
-# Process, Server and EventProcess are tests/integration/plproc.py's; here
+# Process, Server and EventProcess are tests/lib/plproc.py's; here
 # only what a benchmark adds to them.
 
 class Children(plproc.Group):
@@ -694,7 +692,7 @@ class Bench:
             'gstreamer': run_text(['pkg-config', '--modversion', 'gstreamer-webrtc-1.0']),
             'git_head': run_text(['git', '-C', root, 'rev-parse', 'HEAD']),
             'git_dirty': (run_text(['git', '-C', root, 'status', '--porcelain', '--', 'src',
-                                    'pipelines', 'bench', 'tests/integration/plproc.py',
+                                    'pipelines', 'bench', 'tests/lib/plproc.py',
                                     'meson.build']) or '').splitlines(),
             # Free text from whoever built the programs, e.g. "git archive of <commit>".
             'built_from': os.environ.get('PARTYLINE_BENCH_BUILT_FROM'),

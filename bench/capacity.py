@@ -51,13 +51,11 @@ and fds of each process and the CPU of both; the marginal cost between two
 sizes is given beside it. One call's cost here is both of its ends.
 """
 
-import os
 import statistics
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Bench, BenchError, CallFailed, Farm, Phone, Server, f0, f1, f2,  # noqa: E402
                       int_list, is_call, leftovers, public, table, targets_section,
                       udp_counters)

@@ -28,13 +28,11 @@ hold after it compared with before (calls, webrtcbins, nice agents must be 0;
 threads and fds back to where they were).
 """
 
-import os
 import random
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Bench, BenchError, Phone, Server, churn_cycle,  # noqa: E402
                       describe_churn, f1, f2, leftovers, table)
 

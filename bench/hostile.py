@@ -7,11 +7,11 @@ Run it through bench/run (a private network namespace with only `lo`):
     bench/run hostile [--round-trips 300] [--silent 1000] [--burst 200]
 
 One partyline-server with its default limits, and an honest phone (a raw
-peer, tests/torture/rawpeer.py) that measures round trips (`peers` →
+peer, tests/lib/rawpeer.py) that measures round trips (`peers` →
 `peers`) in every part, against the anchor measured in the same run:
 
 1. quiet: the honest phone alone (the anchor);
-2. flood: a phone that never reads (tests/security/hostile.py `Deaf`) while
+2. flood: a phone that never reads (tests/lib/attacks.py `Deaf`) while
    another floods it with 60 KB `ice` messages as fast as it can, from a
    process of its own; the server must drop the deaf phone once what waits
    for it passes --max-send-queue (1 MiB). Reported: the time to the drop,
@@ -32,18 +32,14 @@ honest phone's round trip stays under 50 ms, and the server's peak RSS grows
 by less than 16 MiB.
 """
 
-import os
 import select
 import socket
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'security'))
+from attacks import Deaf, Flooder, host_port, round_trip, silent_connections, vm_kib  # noqa: E402
 from benchlib import Bench, BenchError, Server, f1, f2, ratio, summary, table  # noqa: E402
-from hostile import Deaf, Flooder, host_port, round_trip, silent_connections, vm_kib  # noqa: E402
 from rawpeer import RawPeer  # noqa: E402
 
 TARGET_FLOOD_RTT_MS = 50.0

@@ -30,12 +30,10 @@ event with a timeout as a watchdog; a call that fails is recorded with the
 events that show why, and the exit status is 1.
 """
 
-import os
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Bench, BenchError, Phone, Server, cleanup, describe_reference, dialed,  # noqa: E402
                       f1, f2, first_seen, is_call, ms, ratio, start_references, summary,
                       table, targets_section, wait_audio, wait_state)

@@ -25,13 +25,11 @@ slope over every sample from the warm-up on is given beside it. Both phones
 are judged; the target is met only if both are under it.
 """
 
-import os
 import random
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Bench, BenchError, Phone, Server, churn_cycle, describe_churn, f2,  # noqa: E402
                       leftovers, table, targets_section)
 

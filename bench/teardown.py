@@ -30,11 +30,9 @@ judged on every round (median, and the worst round). Every wait is on an event,
 with a timeout as a watchdog.
 """
 
-import os
 import sys
 
 sys.dont_write_bytecode = True      # no bench/__pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Bench, BenchError, Farm, Phone, Server, cleanup, describe_reference,  # noqa: E402
                       dialed, f1, f2, int_list, ms, public, ratio, start_references,
                       summary, table, targets_section, wait_audio, wait_state)

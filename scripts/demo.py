@@ -20,7 +20,6 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT,
 os.environ.setdefault('PARTYLINE_CLI', os.path.join(BUILD, 'src', 'cli', 'partyline-cli'))
 os.environ.setdefault('PARTYLINE_SERVER', os.path.join(BUILD, 'src', 'server', 'partyline-server'))
 os.environ.setdefault('PARTYLINE_PIPELINE_DIR', os.path.join(ROOT, 'pipelines'))
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
 
 from partyline import Failure, Test, number, positive, quit_all  # noqa: E402
 

@@ -5,13 +5,12 @@ before anything starts (a live server is given, so a phone that started
 anyway would register and exit 0 at end of input); 3 when the server cannot
 be reached or refuses the registration; 0 at end of input."""
 
-import base64
-import hashlib
 import json
 import socket
 import threading
 
 from partyline import Test, binary
+from rawpeer import websocket_accept
 
 CASES = [
     ('an unknown source kind', ['--number', '1001', '--source', 'bogus:1']),
@@ -51,10 +50,10 @@ def silent_server(upgrade):
             request += chunk
         key = next(line.split(b':', 1)[1].strip() for line in request.split(b'\r\n')
                    if line.lower().startswith(b'sec-websocket-key:'))
-        accept = base64.b64encode(hashlib.sha1(
-            key + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest())
+        accept = websocket_accept(key.decode('latin-1'))
         conn.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n'
-                     b'Connection: Upgrade\r\nSec-WebSocket-Accept: ' + accept + b'\r\n\r\n')
+                     b'Connection: Upgrade\r\nSec-WebSocket-Accept: ' + accept.encode() +
+                     b'\r\n\r\n')
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

@@ -14,8 +14,7 @@ import shlex
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
-from partyline import Failure, Test  # noqa: E402
+from partyline import Failure, Test
 
 GST_LAUNCH, GST_INSPECT, PIPELINE_DIR = sys.argv[1:4]
 HEAD = 'audiotestsrc num-buffers=50'    # about 1.2 s of audio, then EOS

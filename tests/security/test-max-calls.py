@@ -9,9 +9,9 @@ third call either; once one call is over it dials, and hears, a real one."""
 
 import uuid
 
-from secpeer import Failure, Test, quit_all, says  # sets the path to rawpeer and partyline
-from hostile import opus_offer  # noqa: E402
-from rawpeer import RawPeer  # noqa: E402
+from attacks import opus_offer
+from rawpeer import RawPeer
+from secpeer import Failure, Test, quit_all, says
 
 with Test('max-calls', plan=5, watchdog=120) as t:
     with t.step('server; phone 1001 with --max-calls 2, phone 1002 answers'):

@@ -20,10 +20,10 @@ must still work: it answers a real call from phone 1002 and hears its
 import time
 import uuid
 
-from secpeer import DEFAULT_TIMEOUT, Failure, Test  # sets the path to rawpeer and partyline
-from hostile import opus_offer  # noqa: E402
-import partyline  # noqa: E402
-from rawpeer import RawPeer  # noqa: E402
+import partyline
+from attacks import opus_offer
+from rawpeer import RawPeer
+from secpeer import DEFAULT_TIMEOUT, Failure, Test
 
 FLOOD_LARGE = 800
 FLOOD_SMALL = 10000

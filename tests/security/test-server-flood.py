@@ -20,17 +20,11 @@ measures it against a quiet anchor in the same run (docs/PERFORMANCE.md).
 Here it is only printed; a wall-clock bound failed on a loaded machine.
 """
 
-import os
-import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
-sys.path.insert(0, HERE)
-
-from partyline import TIMEOUT_MULTIPLIER, Failure, Test  # noqa: E402
-from hostile import Deaf, Flooder, round_trip, vm_kib  # noqa: E402
-from rawpeer import RawPeer  # noqa: E402
+from attacks import Deaf, Flooder, round_trip, vm_kib
+from partyline import TIMEOUT_MULTIPLIER, Failure, Test
+from rawpeer import RawPeer
 
 CALL_ID = 'f1f1f1f1-0000-4000-8000-000000000001'
 FLOOD_SECONDS = 30.0 * TIMEOUT_MULTIPLIER   # bound: v must be dropped well before

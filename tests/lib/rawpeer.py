@@ -29,6 +29,12 @@ GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 
 
+def websocket_accept(key):
+    """RFC 6455, 4.2.2: the Sec-WebSocket-Accept that answers the
+    Sec-WebSocket-Key `key` (a str): base64 of the SHA-1 of key + GUID."""
+    return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+
+
 def mask_payload(payload, mask):
     """RFC 6455, 5.3: XOR with the 4-byte mask, as one big integer (fast)."""
     n = len(payload)
@@ -78,8 +84,7 @@ class RawPeer:
             raise ProtocolError(f'handshake refused: {lines[0]}')
         headers = {k.strip().lower(): v.strip() for k, v in
                    (line.split(':', 1) for line in lines[1:] if ':' in line)}
-        accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-        if headers.get('sec-websocket-accept') != accept:
+        if headers.get('sec-websocket-accept') != websocket_accept(key):
             raise ProtocolError('bad Sec-WebSocket-Accept')
 
     # Frames (RFC 6455, 5.2): a client masks every frame it sends ----------

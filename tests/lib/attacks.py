@@ -16,11 +16,9 @@ import multiprocessing
 import os
 import socket
 import struct
-import sys
 import urllib.parse
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'torture'))
-from rawpeer import OP_TEXT, RawPeer, mask_payload  # noqa: E402
+from rawpeer import OP_TEXT, RawPeer, mask_payload
 
 CANDIDATE_BYTES = 60000          # one `ice` message just under the 64 KiB limit
 # A flooder sends about 1000 such messages a second here: `progress` every

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the torture tests share, on top of the integration harness
-(tests/integration/partyline.py, imported from there, not copied).
+(partyline.py, imported, not copied).
 
 - `knob()`: a count or seed from the environment, so that the sanitizer and
   valgrind runs can ask for a shorter churn (PARTYLINE_CHURN_CYCLES, …).
@@ -26,12 +26,9 @@ churn, far beyond the allowance.
 import os
 import random
 import signal
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
-
-from partyline import (DEFAULT_TIMEOUT, TIMEOUT_MULTIPLIER, Failure, Match,  # noqa: E402,F401
+from partyline import (DEFAULT_TIMEOUT, TIMEOUT_MULTIPLIER, Failure, Match,  # noqa: F401
                        Test, quit_all, wait_any)
 
 THREAD_SLACK = 8

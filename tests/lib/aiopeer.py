@@ -3,7 +3,7 @@
 """An independent WebRTC phone for the security tests, built on Debian's
 python3-aiortc 1.4.0 (run it with /usr/bin/python3), that speaks
 docs/protocol.md through the real partyline-server (the WebSocket is
-tests/torture/rawpeer.py's RawPeer).
+rawpeer.py's RawPeer, beside this file).
 
     aiopeer.py --server ws://127.0.0.1:PORT/ws --number 4001 [--tone 880]
                [--mangle KIND] [--auto-answer]
@@ -37,14 +37,12 @@ import threading
 import time
 import uuid
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'torture'))
-
-import aioice.ice  # noqa: E402
-import av  # noqa: E402
-from aiortc import (MediaStreamTrack, RTCConfiguration, RTCPeerConnection,  # noqa: E402
+import aioice.ice
+import av
+from aiortc import (MediaStreamTrack, RTCConfiguration, RTCPeerConnection,
                     RTCSessionDescription)
-from aiortc.sdp import candidate_from_sdp  # noqa: E402
-from rawpeer import RawPeer  # noqa: E402
+from aiortc.sdp import candidate_from_sdp
+from rawpeer import RawPeer
 
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ['127.0.0.1']
 

@@ -39,7 +39,7 @@ import time
 
 import plproc
 
-Process = plproc.Process   # a child with its stderr in a log (tests/gtk/dialer.py's Display)
+Process = plproc.Process   # a child with its stderr in a log (dialer.py's Display)
 TIMEOUT_MULTIPLIER = plproc.TIMEOUT_MULTIPLIER   # $PARTYLINE_TIMEOUT_MULTIPLIER: slow runs
 DEFAULT_TIMEOUT = plproc.WAIT_TIMEOUT            # seconds for one wait
 QUIT_TIMEOUT = plproc.QUIT_TIMEOUT               # quit -> exit

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The process layer of Partyline's test harness and benchmarks (stdlib only).
 
-tests/integration/partyline.py builds the TAP harness on it (tests, demo,
+partyline.py builds the TAP harness on it (tests, demo,
 torture tests, the dialer's tests) and bench/benchlib.py the benchmarks;
 neither has a copy of its own.
 

@@ -1,27 +1,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the security tests share: the integration harness
-(tests/integration/partyline.py, imported from there as the torture tests
-do) and `AioPeer`, aiopeer.py (an aiortc phone) run as a process with the
-harness's waits. aiortc is Debian's python3-aiortc, so aiopeer.py runs under
+"""What the security tests share: the integration harness (partyline.py)
+and `AioPeer`, aiopeer.py (an aiortc phone, beside this file) run as a
+process with the harness's waits. aiortc is Debian's python3-aiortc, so aiopeer.py runs under
 /usr/bin/python3 whatever python runs the test ($PARTYLINE_AIORTC_PYTHON
 overrides it)."""
 
 import os
 import re
-import sys
+
+import partyline
+from partyline import DEFAULT_TIMEOUT, Failure, Match, Test, near, positive, quit_all  # noqa: F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
-sys.path.insert(0, os.path.join(HERE, '..', 'torture'))
-
-import partyline  # noqa: E402
-from partyline import DEFAULT_TIMEOUT, Failure, Match, Test, near, positive, quit_all  # noqa: E402,F401
 
 AIORTC_PYTHON = os.environ.get('PARTYLINE_AIORTC_PYTHON', '/usr/bin/python3')
 
 
 class AioPeer(partyline.EventProcess):
-    """tests/security/aiopeer.py registered as `number` on `server`."""
+    """tests/lib/aiopeer.py registered as `number` on `server`."""
 
     kind = 'aiopeer'
 

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The desktop dialer under test, for tests/gtk/test-*.py.
 
-Builds on tests/integration/partyline.py (the real server and partyline-cli
-phones as processes, TAP, the watchdog) and adds:
+Builds on partyline.py (the real server and partyline-cli phones as
+processes, TAP, the watchdog) and adds:
 
 - `Display`: a private Xvfb, started with -displayfd (it tells us when it is
   ready: no sleeping);
-- `Notifications`: fake-notifications.py, which owns
+- `Notifications`: fake-notifications.py (beside this file), which owns
   org.freedesktop.Notifications on the test's session bus and reports every
   notification as a JSON line;
 - `Dialer`: `partyline --json` (events are what the widgets show: a row's
@@ -16,7 +16,7 @@ phones as processes, TAP, the watchdog) and adds:
   or script would drive it from outside.
 
 Every test runs inside `dbus-run-session` and tests/netns-run (see
-meson.build), so the session bus and the network are the test's own.
+tests/gtk/meson.build), so the session bus and the network are the test's own.
 """
 
 import os
@@ -25,9 +25,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
-
-from partyline import (DEFAULT_TIMEOUT, QUIT_TIMEOUT, EventProcess, Failure,  # noqa: E402,F401
+from partyline import (DEFAULT_TIMEOUT, QUIT_TIMEOUT, EventProcess, Failure,  # noqa: F401
                        Process, Server, Test, binary, near, number, positive, wait_any)
 
 APP_ID = 'org.partyline.Partyline'
