@@ -16,7 +16,7 @@
 
 #include "pl-account.h"
 #include "pl-dial-util.h"
-#include "pl-error.h"
+#include "pl-phone-error.h"
 #include "pl-media.h"
 #include "pl-protocol.h"
 

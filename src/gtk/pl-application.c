@@ -15,7 +15,7 @@
 
 #include "pl-application.h"
 #include "pl-dial-util.h"
-#include "pl-error.h"
+#include "pl-phone-error.h"
 #include "pl-event-log.h"
 #include "pl-history-entry.h"
 #include "pl-preferences-window.h"

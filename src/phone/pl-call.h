@@ -9,6 +9,7 @@
 
 #include "pl-protocol.h"
 #include "pl-types.h"
+#include "pl-phone-error.h"
 
 G_BEGIN_DECLS
 

@@ -18,7 +18,7 @@
 
 #include "pl-line.h"
 #include "pl-call-private.h"
-#include "pl-error.h"
+#include "pl-phone-error.h"
 #include "pl-media-private.h"
 #include "pl-prewarm.h"
 #include "pl-sdp.h"

@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 
 #include "pl-media.h"
+#include "pl-phone-error.h"
 
 G_BEGIN_DECLS
 

@@ -8,7 +8,7 @@
 #include "config.h"
 
 #include "pl-media-private.h"
-#include "pl-error.h"
+#include "pl-phone-error.h"
 
 #include <math.h>
 #include <openssl/crypto.h>

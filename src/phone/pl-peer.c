@@ -28,7 +28,7 @@
 #include "config.h"
 
 #include "pl-peer.h"
-#include "pl-error.h"
+#include "pl-phone-error.h"
 #include "pl-resources.h"
 #include "pl-sdp.h"
 #include "pl-shared-source.h"

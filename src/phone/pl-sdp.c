@@ -8,7 +8,7 @@
 #include "config.h"
 
 #include "pl-sdp.h"
-#include "pl-error.h"
+#include "pl-phone-error.h"
 
 #include <gst/sdp/sdp.h>
 #include <string.h>

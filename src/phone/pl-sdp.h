@@ -10,6 +10,7 @@
 #pragma once
 
 #include <glib.h>
+#include "pl-phone-error.h"
 
 G_BEGIN_DECLS
 

@@ -16,7 +16,7 @@
 #include "config.h"
 
 #include "pl-shared-source.h"
-#include "pl-error.h"
+#include "pl-phone-error.h"
 #include "pl-teardown.h"
 #include "pl-worker.h"
 

@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 
 #include "pl-media-private.h"
+#include "pl-phone-error.h"
 
 G_BEGIN_DECLS
 

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "pl-protocol.h"
+#include "pl-phone-error.h"
 
 G_BEGIN_DECLS
 

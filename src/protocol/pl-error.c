@@ -12,8 +12,6 @@
 #include <string.h>
 
 G_DEFINE_QUARK (pl-protocol-error-quark, pl_protocol_error)
-G_DEFINE_QUARK (pl-signaling-error-quark, pl_signaling_error)
-G_DEFINE_QUARK (pl-call-error-quark, pl_call_error)
 
 static const char * const protocol_error_names[] = {
   [PL_PROTOCOL_ERROR_BAD_REQUEST] = "bad-request",

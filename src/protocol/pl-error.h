@@ -21,27 +21,9 @@ typedef enum {
   PL_PROTOCOL_ERROR_RATE_LIMITED,
 } PlProtocolError;
 
-typedef enum {
-  PL_SIGNALING_ERROR_CONNECT,
-  PL_SIGNALING_ERROR_REFUSED,
-  PL_SIGNALING_ERROR_CLOSED,
-} PlSignalingError;
-
-typedef enum {
-  PL_CALL_ERROR_PIPELINE,
-  PL_CALL_ERROR_NEGOTIATION,
-  PL_CALL_ERROR_INVALID_STATE,
-  PL_CALL_ERROR_SOURCE,        /* the audio source (microphone, file) cannot be opened */
-  PL_CALL_ERROR_PEER_AUTHENTICATION, /* the peer's DTLS certificate does not match its SDP */
-} PlCallError;
-
 #define PL_PROTOCOL_ERROR (pl_protocol_error_quark ())
-#define PL_SIGNALING_ERROR (pl_signaling_error_quark ())
-#define PL_CALL_ERROR (pl_call_error_quark ())
 
 GQuark pl_protocol_error_quark (void);
-GQuark pl_signaling_error_quark (void);
-GQuark pl_call_error_quark (void);
 
 /* The wire name of a protocol error code ("bad-request", …), and back. */
 const char *pl_protocol_error_to_string (PlProtocolError code);
