@@ -36,17 +36,30 @@ gboolean
 pl_protocol_error_from_string (const char      *name,
                                PlProtocolError *out_code)
 {
+  int i;
+
   g_return_val_if_fail (out_code != NULL, FALSE);
 
-  if (name == NULL)
+  i = _pl_name_lookup (protocol_error_names, G_N_ELEMENTS (protocol_error_names), name);
+  if (i < 0)
     return FALSE;
 
-  for (guint i = 0; i < G_N_ELEMENTS (protocol_error_names); i++) {
-    if (strcmp (protocol_error_names[i], name) == 0) {
-      *out_code = i;
-      return TRUE;
-    }
+  *out_code = i;
+  return TRUE;
+}
+
+int
+_pl_name_lookup (const char * const *names,
+                 guint               n,
+                 const char         *name)
+{
+  if (name == NULL)
+    return -1;
+
+  for (guint i = 0; i < n; i++) {
+    if (names[i] != NULL && strcmp (names[i], name) == 0)
+      return i;
   }
 
-  return FALSE;
+  return -1;
 }

@@ -30,4 +30,11 @@ const char *pl_protocol_error_to_string (PlProtocolError code);
 gboolean    pl_protocol_error_from_string (const char      *name,
                                            PlProtocolError *out_code);
 
+/* The protocol's own: the index of @name in @names (@n entries, NULL ones
+ * skipped), or -1. Its name tables (message types, error codes, hang-up
+ * reasons) are read back with it. */
+int         _pl_name_lookup               (const char * const *names,
+                                           guint               n,
+                                           const char         *name);
+
 G_END_DECLS

@@ -850,15 +850,9 @@ pl_message_type_to_string (PlMessageType type)
 PlMessageType
 pl_message_type_from_string (const char *name)
 {
-  if (name == NULL)
-    return PL_MESSAGE_UNKNOWN;
+  int i = _pl_name_lookup (message_type_names, G_N_ELEMENTS (message_type_names), name);
 
-  for (guint i = 0; i < G_N_ELEMENTS (message_type_names); i++) {
-    if (message_type_names[i] != NULL && strcmp (message_type_names[i], name) == 0)
-      return (PlMessageType) i;
-  }
-
-  return PL_MESSAGE_UNKNOWN;
+  return i < 0 ? PL_MESSAGE_UNKNOWN : (PlMessageType) i;
 }
 
 char *
@@ -899,19 +893,16 @@ gboolean
 pl_hangup_reason_from_string (const char     *name,
                               PlHangupReason *out_reason)
 {
+  int i;
+
   g_return_val_if_fail (out_reason != NULL, FALSE);
 
-  if (name == NULL)
+  i = _pl_name_lookup (hangup_reason_names, G_N_ELEMENTS (hangup_reason_names), name);
+  if (i < 0)
     return FALSE;
 
-  for (guint i = 0; i < G_N_ELEMENTS (hangup_reason_names); i++) {
-    if (strcmp (hangup_reason_names[i], name) == 0) {
-      *out_reason = i;
-      return TRUE;
-    }
-  }
-
-  return FALSE;
+  *out_reason = i;
+  return TRUE;
 }
 
 char *
